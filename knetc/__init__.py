@@ -1,0 +1,22 @@
+"""knetc: write a model as a plain NumPy loss function, get its gradient as readable Python.
+
+    import numpy as np, knetc
+
+    def loss(w, x, y):
+        return knetc.sumabs2(y - (w[0] @ x + w[1])) / y.shape[1]
+
+    dloss = knetc.grad(loss)          # compiles the adjoint of `loss` to Python source
+    dw = dloss(w, x, y)               # same structure as w
+    print(knetc.source(dloss))        # the generated gradient code
+"""
+from .api import grad, source, value_and_grad
+from .errors import KnetcError, KnetcSyntaxError, NoAdjointError, NonScalarError
+from .gradcheck import check_grads
+from .nn import accuracy, logp, logsumexp, mat, nll, relu, sigm, softmax, sumabs2
+
+__all__ = [
+    "grad", "value_and_grad", "source", "check_grads",
+    "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError",
+    "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",
+]
+__version__ = "0.1.0"

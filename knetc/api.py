@@ -1,0 +1,65 @@
+"""The public entry points: grad, value_and_grad and source."""
+import functools
+import weakref
+
+from .compiler import compile_gradient, parse_and_check
+
+_cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
+
+
+def _compiled(f, argnums):
+    per_fn = _cache.setdefault(f, {})
+    if argnums not in per_fn:
+        per_fn[argnums] = compile_gradient(f, argnums)
+    return per_fn[argnums]
+
+
+def _normalize(argnums):
+    if isinstance(argnums, (list, tuple)):
+        return tuple(int(a) for a in argnums)
+    return int(argnums)
+
+
+def _make(f, argnums, pick, kind):
+    if f is None:
+        return lambda fn: _make(fn, argnums, pick, kind)
+    if not callable(f):
+        raise TypeError(f"knetc.{kind} expects a function, got {type(f).__name__}")
+    argnums = _normalize(argnums)
+    parse_and_check(f)  # syntax errors surface here, at grad time
+
+    @functools.wraps(f)
+    def gradient(*args, **kwargs):
+        return pick(_compiled(f, argnums).function(*args, **kwargs))
+
+    gradient._knetc_target = (f, argnums)
+    return gradient
+
+
+def grad(f=None, argnums=0):
+    """The gradient of `f`'s scalar result with respect to argument `argnums`.
+
+    Returns a function with f's signature whose result mirrors the structure of the
+    differentiated argument (a list gives a list, a dict a dict, a float a float). With a
+    tuple `argnums` it returns a tuple of gradients. Use as `knetc.grad(loss)`, as a bare
+    decorator `@knetc.grad`, or as `@knetc.grad(argnums=1)`.
+
+        def loss(w, x, y):
+            return np.sum((w[0] @ x + w[1] - y) ** 2)
+        dw = knetc.grad(loss)(w, x, y)
+    """
+    return _make(f, argnums, lambda out: out[1], "grad")
+
+
+def value_and_grad(f=None, argnums=0):
+    """Like `grad`, but the function returns `(f(...), gradient)` from one forward pass."""
+    return _make(f, argnums, lambda out: out, "value_and_grad")
+
+
+def source(g):
+    """The generated Python source of gradient function `g` (compiling it if needed)."""
+    target = getattr(g, "_knetc_target", None)
+    if target is None:
+        raise TypeError("knetc.source expects a function returned by knetc.grad or "
+                        "knetc.value_and_grad")
+    return _compiled(*target).text

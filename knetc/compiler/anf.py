@@ -1,0 +1,203 @@
+"""Normalize to one operation per statement, each operand a name or a constant expression.
+
+Every differentiable operation gets its own assignment, so each has exactly one adjoint
+rule to apply; subexpressions that cannot carry a gradient and have no calls stay inline,
+so the generated code keeps the user's `y.shape[1]` rather than a temporary for it.
+
+    ypred = w[0] @ x + w[1]            w_0 = w[0]
+                                 ->    matmul = w_0 @ x
+                                       w_1 = w[1]
+                                       ypred = matmul + w_1
+
+`if`/`while` tests become names; `return e` becomes an assignment to the result name;
+`a, b = e` becomes indexing; conditional expressions become `if` statements.
+"""
+from .syntax import ast, assign, copy, name, names_loaded
+
+PURE_CALLS = {"len"}  # calls cheap and pure enough to evaluate again in the backward sweep
+
+
+class ANF:
+    def __init__(self, namer, active, local_names):
+        self.namer = namer
+        self.active = active
+        self.locals = local_names
+        self.result = None
+
+    # statements -------------------------------------------------------------------------
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt):
+        out = []
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                self.assign_to(targets[0].id, stmt.value, out)
+            else:
+                value = self.atom(stmt.value, out)
+                for target in targets:
+                    self.unpack(target, value, out)
+        elif isinstance(stmt, ast.Return):
+            value = self.atom(stmt.value, out, hint="result")
+            if not isinstance(value, ast.Name):
+                tmp = self.namer.fresh("result")
+                out.append(assign(tmp, value))
+                value = name(tmp)
+            self.result = value.id
+        elif isinstance(stmt, ast.If):
+            test = self.test(stmt.test, out)
+            out.append(ast.If(test=test, body=self.block(stmt.body),
+                              orelse=self.block(stmt.orelse)))
+        elif isinstance(stmt, ast.For):
+            it = stmt.iter if isinstance(stmt.iter, ast.Name) else None
+            if it is None:
+                it = name(self.namer.fresh("steps"))
+                out.append(assign(it.id, stmt.iter))
+            out.append(ast.For(target=stmt.target, iter=it, body=self.block(stmt.body),
+                               orelse=[], type_comment=None))
+        elif isinstance(stmt, ast.While):
+            test_stmts = []
+            test = self.test(stmt.test, test_stmts, force_temp=True)
+            body = self.block(stmt.body)
+            loop = ast.While(test=test, body=body + [copy(s) for s in test_stmts], orelse=[])
+            out.extend(test_stmts + [loop])
+        elif isinstance(stmt, (ast.Expr, ast.Assert, ast.Pass)):
+            out.append(stmt)
+        else:  # check() admits nothing else
+            raise AssertionError(f"unexpected statement {type(stmt).__name__}")
+        for new in out:
+            if not hasattr(new, "lineno"):
+                ast.copy_location(new, stmt)
+            for sub in ast.walk(new):
+                if isinstance(sub, ast.stmt) and not hasattr(sub, "lineno"):
+                    ast.copy_location(sub, stmt)
+        return out
+
+    def assign_to(self, target, value, out):
+        if isinstance(value, ast.IfExp):
+            self.ifexp(target, value, out)
+            return
+        simple = self.simple(value, out)
+        if target in names_loaded(simple) and not self.inline(value):
+            # `x = f(x)`: the adjoint needs both the old and the new x, so keep them apart
+            tmp = self.namer.temp_for(value)
+            out.append(assign(tmp, simple))
+            simple = name(tmp)
+        out.append(assign(target, simple))
+
+    def unpack(self, target, value, out):
+        if isinstance(target, ast.Name):
+            out.append(assign(target.id, value))
+            return
+        for k, elt in enumerate(target.elts):
+            item = ast.Subscript(value=copy(value), slice=ast.Constant(value=k, kind=None),
+                                 ctx=ast.Load())
+            if isinstance(elt, ast.Name):
+                out.append(assign(elt.id, item))
+            else:
+                self.unpack(elt, self.atom(item, out), out)
+
+    def ifexp(self, target, node, out):
+        test = self.test(node.test, out)
+        body, orelse = [], []
+        self.assign_to(target, node.body, body)
+        self.assign_to(target, node.orelse, orelse)
+        out.append(ast.If(test=test, body=body, orelse=orelse))
+
+    def test(self, node, out, force_temp=False):
+        if isinstance(node, ast.Name) and not force_temp:
+            return node
+        tmp = self.namer.fresh("cond")
+        out.append(assign(tmp, self.simple(node, out) if not self.inline(node) else node))
+        return name(tmp)
+
+    # expressions ------------------------------------------------------------------------
+    def inline(self, node):
+        """Whether `node` may stay inside another expression (and be re-evaluated)."""
+        if isinstance(node, (ast.Name, ast.Constant)):
+            return True
+        if names_loaded(node) & self.active:
+            return False
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and not (
+                    isinstance(sub.func, ast.Name) and sub.func.id in PURE_CALLS):
+                return False
+            if isinstance(sub, (ast.IfExp, ast.BoolOp)):
+                return False
+        return True
+
+    def atom(self, node, out, hint=None):
+        if self.inline(node):
+            return node
+        if isinstance(node, ast.IfExp):
+            tmp = self.namer.fresh(hint or "choice")
+            self.ifexp(tmp, node, out)
+            return name(tmp)
+        simple = self.simple(node, out)
+        tmp = self.namer.temp_for(node)
+        out.append(assign(tmp, simple))
+        return name(tmp)
+
+    def simple(self, node, out):
+        """`node` as one operation whose operands are atoms."""
+        if self.inline(node) or isinstance(node, ast.BoolOp):
+            return node
+        if isinstance(node, ast.BinOp):
+            return ast.BinOp(left=self.atom(node.left, out), op=node.op,
+                             right=self.atom(node.right, out))
+        if isinstance(node, ast.UnaryOp):
+            return ast.UnaryOp(op=node.op, operand=self.atom(node.operand, out))
+        if isinstance(node, ast.Compare):
+            return ast.Compare(left=self.atom(node.left, out), ops=node.ops,
+                               comparators=[self.atom(c, out) for c in node.comparators])
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and not self.static(func):
+                func = ast.Attribute(value=self.atom(func.value, out), attr=func.attr,
+                                     ctx=ast.Load())
+            elif not self.static(func):
+                func = self.atom(func, out)
+            args = [self.atom(a, out) for a in node.args]
+            keywords = [ast.keyword(arg=k.arg, value=self.atom(k.value, out))
+                        for k in node.keywords]
+            return ast.Call(func=func, args=args, keywords=keywords)
+        if isinstance(node, ast.Subscript):
+            return ast.Subscript(value=self.atom(node.value, out),
+                                 slice=self.index(node.slice, out), ctx=ast.Load())
+        if isinstance(node, ast.Attribute):
+            return ast.Attribute(value=self.atom(node.value, out), attr=node.attr,
+                                 ctx=ast.Load())
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return type(node)(elts=[self.atom(e, out) for e in node.elts], ctx=ast.Load())
+        if isinstance(node, ast.IfExp):
+            tmp = self.namer.fresh("choice")
+            self.ifexp(tmp, node, out)
+            return name(tmp)
+        return node
+
+    def index(self, node, out):
+        if self.inline(node):
+            return node
+        if isinstance(node, ast.Slice):
+            return ast.Slice(*(None if p is None else self.atom(p, out)
+                               for p in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Tuple):
+            return ast.Tuple(elts=[self.index(e, out) for e in node.elts], ctx=ast.Load())
+        return self.atom(node, out)
+
+    def static(self, func):
+        """A callee named through globals (`np.exp`, `relu`), not through a local value."""
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        return isinstance(func, ast.Name) and func.id not in self.locals
+
+
+def anf(fn_node, namer, active, local_names):
+    """Normalize the body of `fn_node` in place; returns (fn_node, result name)."""
+    normalizer = ANF(namer, active, local_names)
+    fn_node.body = normalizer.block(fn_node.body)
+    return fn_node, normalizer.result

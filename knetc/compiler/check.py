@@ -1,0 +1,88 @@
+"""Reject code outside the differentiable subset, quoting the user's file and line.
+
+Later passes assume what this pass lets through. For example
+
+    def loss(w):
+        try:                      # KnetcSyntaxError: `try` blocks are not supported
+            ...
+
+is refused here with a message that says what to write instead.
+"""
+from ..errors import KnetcSyntaxError
+from .syntax import ast
+
+# node type -> (what it is, what to do instead)
+UNSUPPORTED = {
+    ast.Try: ("a `try` block", "move error handling outside the differentiated function"),
+    ast.With: ("a `with` block", "open files or contexts outside the differentiated function"),
+    ast.AsyncWith: ("`async with`", "differentiate a plain synchronous function"),
+    ast.AsyncFor: ("`async for`", "differentiate a plain synchronous function"),
+    ast.AsyncFunctionDef: ("an `async def`", "differentiate a plain synchronous function"),
+    ast.Await: ("`await`", "differentiate a plain synchronous function"),
+    ast.Yield: ("`yield` (a generator)", "return a value instead of yielding values"),
+    ast.YieldFrom: ("`yield from` (a generator)", "return a value instead of yielding"),
+    ast.Global: ("a `global` statement", "pass the value in as an argument and return it"),
+    ast.Nonlocal: ("a `nonlocal` statement", "pass the value in as an argument and return it"),
+    ast.ClassDef: ("a class definition", "define the class at module level"),
+    ast.Delete: ("a `del` statement", "leave the variable alone; it is freed on return"),
+    ast.Raise: ("a `raise` statement", "check inputs before calling the gradient"),
+    ast.Import: ("an `import` inside the function", "import at module level"),
+    ast.ImportFrom: ("an `import` inside the function", "import at module level"),
+    ast.Starred: ("`*` unpacking", "pass or unpack the items one by one"),
+    ast.Lambda: ("a `lambda`", "use a `def` at module level"),
+    ast.ListComp: ("a list comprehension", "write a `for` loop that appends to a list"),
+    ast.SetComp: ("a set comprehension", "write a `for` loop"),
+    ast.DictComp: ("a dict comprehension", "write a `for` loop"),
+    ast.GeneratorExp: ("a generator expression", "write a `for` loop that accumulates"),
+    ast.NamedExpr: ("an assignment expression (`:=`)", "assign on its own line"),
+    ast.FunctionDef: ("a nested `def`", "define the helper at module level"),
+    ast.Break: ("`break`", "use a `while` loop whose condition ends it"),
+    ast.Continue: ("`continue`", "put the rest of the loop body under an `if`"),
+    ast.Set: ("a set", "use a list or tuple"),
+    ast.Dict: ("a dict display", "build the dict outside the differentiated function"),
+    ast.JoinedStr: (None, None),
+}
+
+
+def check(source):
+    """Raise KnetcSyntaxError at the first construct outside the supported subset."""
+    node = source.node
+    if node.args.vararg or node.args.kwarg:
+        _fail(source, node, "`*args`/`**kwargs` parameters", "name each parameter")
+    for stmt in node.body:
+        for sub in ast.walk(stmt):
+            kind = UNSUPPORTED.get(type(sub))
+            if kind and kind[0]:
+                _fail(source, sub, kind[0], kind[1])
+            if isinstance(sub, (ast.Assign, ast.AugAssign)):
+                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                for target in targets:
+                    _check_target(source, target)
+            if isinstance(sub, ast.For) and sub.orelse or isinstance(sub, ast.While) and sub.orelse:
+                _fail(source, sub, "a loop with an `else:` clause", "use a flag variable")
+            if isinstance(sub, ast.Return) and sub is not node.body[-1]:
+                _fail(source, sub, "a `return` before the end of the function",
+                      "assign the result to a variable and return it once, at the end")
+    if not node.body or not isinstance(node.body[-1], ast.Return) or node.body[-1].value is None:
+        _fail(source, node.body[-1] if node.body else node, "a function without a final "
+              "`return <value>`", "return the scalar loss on the last line")
+
+
+def _check_target(source, target):
+    if isinstance(target, ast.Name):
+        return
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            _check_target(source, elt)
+        return
+    if isinstance(target, ast.Subscript):
+        _fail(source, target, "assignment into an element or slice (`x[i] = ...`)",
+              "build a new array, e.g. with np.concatenate or np.where")
+    _fail(source, target, "assignment to an attribute (`obj.a = ...`)",
+          "keep the value in a local variable")
+
+
+def _fail(source, node, what, hint):
+    lineno = getattr(node, "lineno", None)
+    raise KnetcSyntaxError(f"knetc cannot differentiate {what}", source.filename, lineno,
+                           source.line(lineno), hint=f"Instead: {hint}.")

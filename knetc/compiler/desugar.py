@@ -1,0 +1,95 @@
+"""Rewrite conveniences into the few forms the later passes handle.
+
+`x += e` becomes `x = x + e`; a `for` loop over anything but `range(...)` becomes a loop over
+indices, so the adjoint of each item flows back into the sequence it came from:
+
+    for x, y in zip(xs, ys):        for i in range(min(len(xs), len(ys))):
+        total += f(x, y)      ->        x = xs[i]
+                                        y = ys[i]
+                                        total = total + f(x, y)
+
+`for t in seq:` becomes `for i in range(len(seq)): t = seq[i]`, with `seq` first passed
+through `sequence(...)` (which lists a generator or a dict's keys) unless it is a name.
+Docstrings and `pass` are dropped.
+"""
+from .syntax import ast, assign, call, copy, name
+
+
+class Desugar(ast.NodeTransformer):
+    def __init__(self, namer):
+        self.namer = namer
+
+    def visit_Expr(self, node):
+        if isinstance(node.value, ast.Constant):
+            return None  # docstring or a bare constant
+        return node
+
+    def visit_Pass(self, node):
+        return None
+
+    def visit_AugAssign(self, node):
+        target = copy(node.target)
+        target.ctx = ast.Load()
+        new = assign(copy(node.target), ast.BinOp(left=target, op=node.op, right=node.value))
+        return ast.copy_location(new, node)
+
+    def visit_For(self, node):
+        self.generic_visit(node)
+        node.body = node.body or [ast.Pass()]
+        it = node.iter
+        if _is_call_to(it, "range") and isinstance(node.target, ast.Name):
+            return node
+        before = []
+        index = self.namer.fresh("i")
+        if _is_call_to(it, "enumerate") and _pair(node.target) and len(it.args) == 1:
+            counter, item = node.target.elts
+            seq = self._named(it.args[0], before, node)
+            bound = call("len", [name(seq)])
+            loads = [(item, name(seq))]
+            first = [assign(copy(counter), name(index))]
+        elif _is_call_to(it, "zip") and isinstance(node.target, (ast.Tuple, ast.List)) \
+                and len(node.target.elts) == len(it.args):
+            seqs = [self._named(a, before, node) for a in it.args]
+            lengths = [call("len", [name(s)]) for s in seqs]
+            bound = lengths[0] if len(lengths) == 1 else call("min", lengths)
+            loads = list(zip(node.target.elts, [name(s) for s in seqs]))
+            first = []
+        else:
+            seq = self._named(call("sequence", [it]) if not isinstance(it, ast.Name) else it,
+                              before, node)
+            bound = call("len", [name(seq)])
+            loads = [(node.target, name(seq))]
+            first = []
+        items = [assign(copy(t), ast.Subscript(value=s, slice=name(index), ctx=ast.Load()))
+                 for t, s in loads]
+        for stmt in first + items:
+            ast.copy_location(stmt, node)
+        loop = ast.For(target=name(index, store=True), iter=call("range", [bound]),
+                       body=first + items + node.body, orelse=[], type_comment=None)
+        return before + [ast.copy_location(loop, node)]
+
+    def _named(self, expr, before, node):
+        if isinstance(expr, ast.Name):
+            return expr.id
+        seq = self.namer.fresh("seq")
+        before.append(ast.copy_location(assign(seq, expr), node))
+        return seq
+
+
+def desugar(fn_node, namer):
+    """Apply the rewrites in place and return the function node."""
+    Desugar(namer).visit(fn_node)
+    for node in ast.walk(fn_node):
+        if isinstance(node, (ast.If, ast.While, ast.For)) and not node.body:
+            node.body = [ast.Pass()]
+    return fn_node
+
+
+def _is_call_to(node, fname):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == fname and not node.keywords
+
+
+def _pair(target):
+    return isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2
+

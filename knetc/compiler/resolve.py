@@ -1,0 +1,177 @@
+"""Find the adjoint rule of each normalized operation, and bind its operands to the rule.
+
+`np.exp(x)` resolves through the function's globals to the object `numpy.exp`, whose rule
+is looked up in the table; `x.sum(axis=0)` resolves by method name to the `.sum` rule;
+`a @ b` by operator. A value that reaches a function with no rule is an error here, before
+anything runs.
+"""
+import builtins
+import inspect
+
+from ..errors import NoAdjointError
+from ..rules import NONDIFF, RULES
+from .syntax import ast, const, expr_text, names_loaded
+
+_OPERATORS = {
+    "Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "MatMult": "@", "Pow": "**",
+    "USub": "neg", "UAdd": "pos",
+}
+NONDIFF_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+NONDIFF_BUILTINS = {range, len, print, isinstance, int, bool, str, type, min, max, enumerate,
+                    zip, sorted, list, tuple, dict, repr}
+
+
+class Binding:
+    """A rule with the operand node bound to each of its parameters."""
+
+    def __init__(self, rule, args):
+        self.rule = rule
+        self.args = args  # parameter name -> node (a tuple of nodes for *items)
+
+
+class Resolver:
+    def __init__(self, source, local_names):
+        self.source = source
+        fn = source.fn
+        self.namespace = dict(vars(builtins))
+        self.namespace.update(fn.__globals__)
+        if fn.__closure__:
+            for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                try:
+                    self.namespace[var] = cell.cell_contents
+                except ValueError:
+                    pass
+        self.locals = local_names
+
+    def resolve(self, value):
+        """A Binding, or None when the value carries no gradient (comparisons, argmax...)."""
+        if isinstance(value, ast.BinOp):
+            return self._bind(self._rule(_OPERATORS.get(type(value.op).__name__), value),
+                              [value.left, value.right], {}, value)
+        if isinstance(value, ast.UnaryOp):
+            key = _OPERATORS.get(type(value.op).__name__)
+            return None if key is None else self._bind(self._rule(key, value), [value.operand],
+                                                      {}, value)
+        if isinstance(value, (ast.Compare, ast.BoolOp, ast.Constant)):
+            return None
+        if isinstance(value, ast.Subscript):
+            return Binding(RULES["[]"], {"x": value.value, "index": _index_expr(value.slice)})
+        if isinstance(value, (ast.Tuple, ast.List)):
+            key = "tuple" if isinstance(value, ast.Tuple) else "list"
+            return Binding(RULES[key], {"items": tuple(value.elts)})
+        if isinstance(value, ast.Attribute):
+            if value.attr in NONDIFF_ATTRIBUTES:
+                return None
+            return self._bind(self._rule("." + value.attr, value), [value.value], {}, value)
+        if isinstance(value, ast.Call):
+            return self._call(value)
+        return None
+
+    def _call(self, call):
+        func = call.func
+        keywords = {k.arg: k.value for k in call.keywords}
+        if self._is_static(func):
+            obj = self.lookup(func)
+            if obj in NONDIFF or _is_nondiff_builtin(obj) or _is_random(obj):
+                return None
+            rule = RULES.get(obj) if _hashable(obj) else None
+            if rule is None:
+                self._missing(call, obj)
+            return self._bind(rule, call.args, keywords, call)
+        if isinstance(func, ast.Attribute):  # a method of a local value
+            key = "." + func.attr
+            if key in NONDIFF:
+                return None
+            return self._bind(self._rule(key, call), [func.value] + call.args, keywords, call)
+        raise self._error(call, "a call through a local variable",
+                          "call the function by its global name")
+
+    def lookup(self, func):
+        try:
+            return eval(expr_text(func), self.namespace)  # noqa: S307 (names, attributes)
+        except Exception:
+            raise self._error(func, f"`{expr_text(func)}`, which is not defined when the "
+                              "gradient is compiled", "define it before calling the gradient")
+
+    def _is_static(self, func):
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        return isinstance(func, ast.Name) and func.id not in self.locals
+
+    def _rule(self, key, node):
+        rule = RULES.get(key)
+        if rule is None:
+            raise self._error(node, f"`{expr_text(node)}` ({key} has no adjoint rule)",
+                              "use a differentiable NumPy function, or define the rule with "
+                              "@knetc.adjoint")
+        return rule
+
+    def _bind(self, rule, args, keywords, node):
+        try:
+            bound = rule.signature.bind(*args, **keywords)
+        except TypeError as exc:
+            raise self._error(node, f"`{expr_text(node)}` ({exc})",
+                              "check the arguments against the NumPy documentation")
+        bound.apply_defaults()
+        out = {}
+        for param, value in bound.arguments.items():
+            kind = rule.signature.parameters[param].kind
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                continue
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                out[param] = tuple(value)
+            else:
+                out[param] = value if isinstance(value, ast.AST) else const(value)
+        return Binding(rule, out)
+
+    def _missing(self, call, obj):
+        label = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+        module = getattr(obj, "__module__", None) or ""
+        if module.startswith("numpy") or type(obj).__name__ == "ufunc":
+            label = f"numpy.{label}"
+        elif module:
+            label = f"{module}.{label}"
+        raise NoAdjointError(
+            f"knetc has no adjoint rule for {label} (called as `{expr_text(call)}`), and a "
+            "differentiated value flows into it",
+            self.source.filename, call.lineno if hasattr(call, "lineno") else None,
+            self.source.line(getattr(call, "lineno", None)),
+            hint="Define one with @knetc.adjoint, compute it from functions knetc knows, "
+                 "or wrap the argument in knetc.stop_gradient if no gradient should flow.")
+
+    def _error(self, node, what, hint):
+        lineno = getattr(node, "lineno", None)
+        return NoAdjointError(f"knetc cannot differentiate {what}", self.source.filename,
+                              lineno, self.source.line(lineno), hint=f"Instead: {hint}.")
+
+
+def operands(value):
+    """The names a normalized value reads as operands (for activity)."""
+    return names_loaded(value)
+
+
+def _index_expr(node):
+    """A subscript's index as an ordinary expression (slices become np.s_[...])."""
+    if any(isinstance(n, ast.Slice) for n in ast.walk(node)):
+        s_ = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load(), annotation=None,
+                                          type_comment=None), attr="s_", ctx=ast.Load())
+        return ast.Subscript(value=s_, slice=node, ctx=ast.Load())
+    return node
+
+
+def _hashable(obj):
+    try:
+        hash(obj)
+        return True
+    except TypeError:
+        return False
+
+
+def _is_nondiff_builtin(obj):
+    return _hashable(obj) and obj in NONDIFF_BUILTINS
+
+
+def _is_random(obj):
+    owner = getattr(obj, "__self__", None)
+    module = getattr(obj, "__module__", "") or ""
+    return type(owner).__name__ in ("RandomState", "Generator") or "random" in module.split(".")

@@ -1,0 +1,217 @@
+"""Generate the forward and backward sweeps of a normalized function.
+
+The forward sweep is the user's code, plus `save(v)` before each assignment that
+overwrites a value the backward sweep may need. The backward sweep visits the statements
+in reverse, pasting each operation's adjoint rule and then `restore(v)`, so that when the
+adjoint of a statement runs every variable holds the value it had right after that
+statement ran. Loops run backwards; branches take the recorded condition.
+
+    y = np.sin(x)          forward:  y = np.sin(x)
+    return y               backward: dy = seed_grad(y)
+                                     dx = dy * np.cos(x)
+
+Adjoints are assigned on first contribution and accumulated after (`dx = dx + ...`);
+`zero_grad(v)` appears only where control flow joins paths that disagree about whether an
+adjoint holds a value yet.
+"""
+import inspect
+
+from .syntax import assign, ast, call, const, copy, name, names_loaded
+
+SAVE, RESTORE = "__save__", "__restore__"
+
+
+def save(var):
+    return ast.Expr(value=call(SAVE, [name(var)]))
+
+
+def restore(var):
+    return assign(var, call(RESTORE, []))
+
+
+def zero(namer, var):
+    return assign(namer.adjoint(var), call("zero_grad", [name(var)]))
+
+
+class Reverse:
+    def __init__(self, namer, resolver, active, params):
+        self.namer = namer
+        self.resolver = resolver
+        self.active = active          # names that may carry a gradient (precise, on ANF)
+        self.params = set(params)
+        self.counters = {}
+
+    def sweeps(self, body):
+        """(forward statements, backward statements given D) for a normalized body."""
+        self.assign_counts = _assign_counts(body, self.params)
+        return self.forward(body, 0)
+
+    # forward ----------------------------------------------------------------------------
+    def needs_save(self, var, depth):
+        return depth > 0 or self.assign_counts.get(var, 0) > 1
+
+    def forward(self, stmts, depth):
+        out = []
+        for s in stmts:
+            if isinstance(s, ast.Assign):
+                var = s.targets[0].id
+                if self.needs_save(var, depth):
+                    out.append(_at(save(var), s))
+                out.append(s)
+            elif isinstance(s, ast.If):
+                out.append(_at(ast.If(test=s.test, body=self.forward(s.body, depth),
+                                      orelse=self.forward(s.orelse, depth)), s))
+            elif isinstance(s, ast.For):
+                var = s.target.id
+                if self.needs_save(var, depth) or var in self.params:
+                    out.append(_at(save(var), s))
+                out.append(_at(ast.For(target=s.target, iter=s.iter,
+                                       body=self.forward(s.body, depth + 1), orelse=[],
+                                       type_comment=None), s))
+            elif isinstance(s, ast.While):
+                counter = self.namer.fresh("iterations")
+                self.counters[id(s)] = counter
+                if depth > 0:
+                    out.append(_at(save(counter), s))
+                out.append(_at(assign(counter, const(0)), s))
+                bump = _at(assign(counter, ast.BinOp(left=name(counter), op=ast.Add(),
+                                                     right=const(1))), s)
+                out.append(_at(ast.While(test=s.test, body=[bump] + self.forward(s.body,
+                                                                                 depth + 1),
+                                         orelse=[]), s))
+            else:
+                out.append(s)
+        return out
+
+    # backward ---------------------------------------------------------------------------
+    def backward(self, stmts, D, depth=0):
+        out = []
+        for s in reversed(stmts):
+            out.extend(_at(b, s) for b in self.backward_stmt(s, D, depth))
+        return out
+
+    def backward_stmt(self, s, D, depth):
+        if isinstance(s, ast.Assign):
+            var = s.targets[0].id
+            code = self.adjoint(var, s.value, D) if var in D and var in self.active else []
+            if self.needs_save(var, depth):
+                code.append(restore(var))
+            D.discard(var)
+            return code
+        if isinstance(s, ast.If):
+            d_then, d_else = set(D), set(D)
+            body = self.backward(s.body, d_then, depth)
+            orelse = self.backward(s.orelse, d_else, depth)
+            body += [zero(self.namer, v) for v in sorted(d_else - d_then)]
+            orelse += [zero(self.namer, v) for v in sorted(d_then - d_else)]
+            D |= d_then | d_else
+            if not body and not orelse:
+                return []
+            return [ast.If(test=s.test, body=body or [ast.Pass()], orelse=orelse)]
+        if isinstance(s, (ast.For, ast.While)):
+            carried = _exposed(s.body) & self.active
+            inits = [zero(self.namer, v) for v in sorted(carried - D)]
+            D |= carried
+            d_body = set(D)
+            body = self.backward(s.body, d_body, depth + 1)
+            body += [zero(self.namer, v) for v in sorted(D - d_body)]
+            if isinstance(s, ast.For):
+                header = dict(target=s.target, iter=call("reversed", [s.iter]))
+                after = [restore(s.target.id)] if (self.needs_save(s.target.id, depth)
+                                                   or s.target.id in self.params) else []
+                D.discard(s.target.id)
+            else:
+                counter = self.counters[id(s)]
+                header = dict(target=name(self.namer.fresh("_"), store=True),
+                              iter=call("range", [name(counter)]))
+                after = [restore(counter)] if depth > 0 else []
+            if not body:
+                return after
+            loop = ast.For(body=body, orelse=[], type_comment=None, **header)
+            return inits + [loop] + after
+        return []  # print(...), assert: forward only
+
+    def adjoint(self, var, value, D):
+        """Statements adding the adjoint of `var = value` into its operands' adjoints."""
+        dvar = name(self.namer.adjoint(var))
+        if isinstance(value, ast.Name):
+            return self.accumulate(value.id, dvar, D) if value.id in self.active else []
+        if not names_loaded(value) & self.active:
+            return []
+        binding = self.resolver.resolve(value)
+        if binding is None:
+            return []
+        rule = binding.rule
+        subst = {rule.result: name(var), "d" + rule.result: dvar}
+        subst.update({p: v for p, v in binding.args.items() if not isinstance(v, tuple)})
+        code = []
+        for param, template in rule.body.items():
+            arg = binding.args.get(param)
+            kind = rule.signature.parameters[param].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                for k, item in enumerate(arg or ()):
+                    if isinstance(item, ast.Name) and item.id in self.active:
+                        expr = _substitute(template, dict(subst, i=const(k), item=item))
+                        code += self.accumulate(item.id, expr, D)
+                continue
+            if isinstance(arg, ast.Name) and arg.id in self.active:
+                expr = _substitute(template, subst)
+                self_target = "d" + param
+                if self_target in names_loaded(template):
+                    own = name(self.namer.adjoint(arg.id)) if arg.id in D else const(None)
+                    expr = _substitute(expr, {self_target: own})
+                    code.append(assign(self.namer.adjoint(arg.id), expr))
+                    D.add(arg.id)
+                else:
+                    code += self.accumulate(arg.id, expr, D)
+        return code
+
+    def accumulate(self, var, expr, D):
+        dvar = self.namer.adjoint(var)
+        if var in D:
+            expr = ast.BinOp(left=name(dvar), op=ast.Add(), right=expr)
+        D.add(var)
+        return [assign(dvar, expr)]
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        return copy(self.mapping[node.id]) if node.id in self.mapping else node
+
+
+def _substitute(template, mapping):
+    """A copy of `template` with names replaced; replacements are not searched again."""
+    return _Substitute(mapping).visit(copy(template))
+
+
+def _at(new, old):
+    if hasattr(old, "lineno"):
+        ast.copy_location(new, old)
+    return new
+
+
+def _assign_counts(body, params):
+    counts = {p: 1 for p in params}
+    for stmt in body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Assign):
+                for t in sub.targets:
+                    counts[t.id] = counts.get(t.id, 0) + 1
+            elif isinstance(sub, ast.For):
+                counts[sub.target.id] = counts.get(sub.target.id, 0) + 1
+    return counts
+
+
+def _exposed(body):
+    """Names read in `body` before the body itself assigns them (loop-carried values)."""
+    defined, exposed = set(), set()
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            exposed |= names_loaded(stmt.value) - defined
+            defined.add(stmt.targets[0].id)
+        else:
+            exposed |= names_loaded(stmt) - defined
+    return exposed

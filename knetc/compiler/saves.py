@@ -1,0 +1,86 @@
+"""Keep only the saves the backward sweep needs, and turn them into stack operations.
+
+The reverse pass saves every value that an assignment overwrites; here a save survives only
+if the backward sweep reads that variable. What survives becomes `stack.append(v)` /
+`v = stack.pop()`, and a variable saved before its first assignment (the first pass of a
+loop) is set to None at the top, so there is something to save.
+
+    save(t); t = f(x)   ...  restore(t)      ->   t = f(x)   (if the backward never reads t)
+"""
+from .reverse import RESTORE, SAVE
+from .syntax import assign, ast, call, const, name, names_loaded
+
+
+def prune_saves(forward, backward, params, stack_name):
+    """Rewrite markers in place; returns the statements to put before the forward sweep."""
+    needed = names_loaded(backward)
+    _rewrite(forward, needed, stack_name)
+    _rewrite(backward, needed, stack_name)
+    unbound = []
+    _find_unbound(forward, set(params), unbound, stack_name)
+    head = []
+    if any(_is_append(n, stack_name) for s in forward for n in ast.walk(s)):
+        head.append(assign(stack_name, ast.List(elts=[], ctx=ast.Load())))
+    if unbound:
+        targets = [name(v, store=True) for v in dict.fromkeys(unbound)]
+        head.append(ast.Assign(targets=targets, value=const(None), type_comment=None))
+    return head
+
+
+def _marker(stmt):
+    if isinstance(stmt, ast.Expr) and _is_call(stmt.value, SAVE):
+        return SAVE, stmt.value.args[0].id
+    if isinstance(stmt, ast.Assign) and _is_call(stmt.value, RESTORE):
+        return RESTORE, stmt.targets[0].id
+    return None, None
+
+
+def _is_call(node, fname):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == fname
+
+
+def _rewrite(stmts, needed, stack_name):
+    k = 0
+    while k < len(stmts):
+        stmt = stmts[k]
+        kind, var = _marker(stmt)
+        if kind is not None and var not in needed:
+            del stmts[k]
+            continue
+        if kind == SAVE:
+            new = ast.Expr(value=call(ast.Attribute(value=name(stack_name), attr="append",
+                                                    ctx=ast.Load()), [name(var)]))
+            stmts[k] = ast.copy_location(new, stmt)
+        elif kind == RESTORE:
+            pop = call(ast.Attribute(value=name(stack_name), attr="pop", ctx=ast.Load()), [])
+            stmts[k] = ast.copy_location(assign(var, pop), stmt)
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                _rewrite(block, needed, stack_name)
+                if not block and field == "body":
+                    block.append(ast.Pass())
+        k += 1
+
+
+def _find_unbound(stmts, defined, unbound, stack_name):
+    """Variables appended to the stack at a point where they may not exist yet."""
+    for stmt in stmts:
+        if isinstance(stmt, ast.Expr) and _is_append(stmt.value, stack_name):
+            var = stmt.value.args[0].id
+            if var not in defined:
+                unbound.append(var)
+        elif isinstance(stmt, ast.Assign):
+            defined.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        elif isinstance(stmt, (ast.For, ast.While, ast.If)):
+            inner = set(defined)
+            if isinstance(stmt, ast.For):
+                inner.add(stmt.target.id)
+            _find_unbound(stmt.body, inner, unbound, stack_name)
+            _find_unbound(stmt.orelse, set(defined), unbound, stack_name)
+
+
+def _is_append(node, stack_name):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == "append" and isinstance(node.func.value, ast.Name) \
+        and node.func.value.id == stack_name

@@ -1,0 +1,138 @@
+"""The one module that touches the AST libraries: parse user code with gast, print with astor."""
+import copy as copy_module
+import inspect
+import linecache
+import textwrap
+
+import astor
+import gast
+
+from ..errors import KnetcError
+
+ast = gast  # passes build and inspect nodes through this name only
+
+
+class FunctionSource:
+    """A user function's parsed definition and where it came from."""
+
+    def __init__(self, fn, node, filename, lines):
+        self.fn = fn
+        self.node = node
+        self.filename = filename
+        self.lines = lines  # the file's lines, for quoting in errors
+
+    def line(self, lineno):
+        if lineno and 0 < lineno <= len(self.lines):
+            return self.lines[lineno - 1].rstrip("\n")
+        return ""
+
+
+def parse_function(fn):
+    """Parse `fn`'s source into a gast FunctionDef whose line numbers are the file's."""
+    name = getattr(fn, "__name__", repr(fn))
+    try:
+        lines, start = inspect.getsourcelines(fn)
+        filename = inspect.getsourcefile(fn) or inspect.getfile(fn)
+    except (OSError, TypeError) as exc:
+        raise KnetcError(
+            f"knetc cannot read the source of {name!r} ({exc}). knetc differentiates Python "
+            "functions defined with `def` in a file (or a notebook cell); builtins, C "
+            "functions and code typed at the interactive prompt have no source to read."
+        ) from None
+    tree = gast.parse(textwrap.dedent("".join(lines)))
+    defs = [n for n in tree.body if isinstance(n, gast.FunctionDef)]
+    if not defs:
+        raise KnetcError(
+            f"{name!r} at {filename}:{start} is not a `def` function (a lambda?). "
+            "Write it as `def name(...):` so knetc can read its source."
+        )
+    node = defs[0]
+    gast.increment_lineno(node, max(start, 1) - 1)
+    file_lines = linecache.getlines(filename) or lines
+    return FunctionSource(fn, node, filename, file_lines)
+
+
+def to_source(node):
+    """Print a gast node as Python source."""
+    return astor.to_source(gast.gast_to_ast(node))
+
+
+def parse_expr(text):
+    """Parse one expression into a gast node."""
+    return gast.parse(text, mode="eval").body
+
+
+def parse_stmts(text):
+    """Parse statements into a list of gast nodes."""
+    return gast.parse(textwrap.dedent(text)).body
+
+
+def function_body(fn):
+    """The statements of a plain Python function (adjoint templates are written this way)."""
+    tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
+    return tree.body[0]
+
+
+def expr_text(node):
+    """Source text of an expression node, on one line."""
+    return to_source(node).strip()
+
+
+def name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(),
+                     annotation=None, type_comment=None)
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value):
+    if isinstance(target, str):
+        target = name(target, store=True)
+    return gast.Assign(targets=[target], value=value, type_comment=None)
+
+
+def call(func, args, keywords=()):
+    if isinstance(func, str):
+        func = parse_expr(func)
+    return gast.Call(func=func, args=list(args), keywords=list(keywords))
+
+
+def copy(node):
+    return copy_module.deepcopy(node)
+
+
+def names_loaded(node):
+    """Every Name read anywhere under `node` (a node or a list of nodes)."""
+    nodes = node if isinstance(node, list) else [node]
+    out = set()
+    for n in nodes:
+        for sub in gast.walk(n):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
+                out.add(sub.id)
+    return out
+
+
+def names_stored(node):
+    """Every Name assigned anywhere under `node` (a node or a list of nodes)."""
+    nodes = node if isinstance(node, list) else [node]
+    out = set()
+    for n in nodes:
+        for sub in gast.walk(n):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+                out.add(sub.id)
+    return out
+
+
+def compile_function(source, filename, global_ns, fn_name):
+    """Compile generated source registered with linecache so tracebacks and pdb show it.
+
+    The code runs with `global_ns` as its globals (the user's module, live) and a private
+    locals dict, so nothing is added to the user's module.
+    """
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    local_ns = {}
+    exec(code, global_ns, local_ns)
+    return local_ns[fn_name]

@@ -1,0 +1,76 @@
+"""The adjoint rule table: one template per primitive, looked up by the function object.
+
+A rule is a plain Python function used as a template: its first parameter `y` is the
+primitive's result, the others are its operands, and each statement `dx = ...` gives the
+contribution to the adjoint of operand `x` in terms of `dy`, the adjoint of `y`. The
+compiler pastes these statements into the generated code with the user's names
+substituted. A statement that reads its own target (`dx = add_at(dx, ...)`) accumulates by
+itself; the others are added to what the adjoint already holds.
+
+    @rule(np.exp)
+    def exp(y, x):
+        dx = dy * y
+"""
+import inspect
+
+from ..compiler.syntax import ast, function_body
+
+RULES = {}        # key (function object, operator symbol, ".method", or ".attribute") -> Rule
+NONDIFF = set()   # keys of functions whose result carries no gradient (argmax, shape, ...)
+
+
+class Rule:
+    """One adjoint template: the primitive's operands and one statement per operand."""
+
+    def __init__(self, template, keys):
+        self.template = template
+        self.name = template.__name__
+        self.keys = keys
+        signature = inspect.signature(template)
+        params = list(signature.parameters.values())
+        self.signature = signature.replace(parameters=params[1:])
+        self.result = params[0].name
+        self._body = None
+
+    @property
+    def body(self):
+        """{operand name: template expression node} parsed from the template's source."""
+        if self._body is None:
+            body = {}
+            for stmt in function_body(self.template).body:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                    continue  # docstring
+                target = stmt.targets[0].id
+                body[target[1:]] = stmt.value
+            self._body = body
+        return self._body
+
+    def __repr__(self):
+        return f"<adjoint rule {self.name}>"
+
+
+def rule(*keys):
+    """Register the decorated template as the adjoint rule of each key."""
+    def register(template):
+        r = Rule(template, keys)
+        for key in keys:
+            RULES[key] = r
+        return template
+    return register
+
+
+def nondiff(*keys):
+    """Mark functions whose results are constants to differentiation (argmax, shape, ...)."""
+    NONDIFF.update(keys)
+
+
+def all_rules():
+    """Every registered rule, once each, in registration order."""
+    seen = []
+    for r in RULES.values():
+        if r not in seen:
+            seen.append(r)
+    return seen
+
+
+from . import elementwise, index, linalg, nn, reduce, shape  # noqa: E402,F401  (fill the table)

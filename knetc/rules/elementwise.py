@@ -1,0 +1,171 @@
+"""Adjoints of elementwise arithmetic and math functions, with broadcasting summed back."""
+import builtins
+
+import numpy as np
+
+from .. import nn
+from . import nondiff, rule
+
+# Templates are never called: `dy` and the runtime helpers are names in generated code.
+# ruff: noqa: F821, F841
+
+
+@rule("+", np.add)
+def add(y, a, b):
+    da = unbroadcast(dy, a)
+    db = unbroadcast(dy, b)
+
+
+@rule("-", np.subtract)
+def subtract(y, a, b):
+    da = unbroadcast(dy, a)
+    db = unbroadcast(-dy, b)
+
+
+@rule("*", np.multiply)
+def multiply(y, a, b):
+    da = unbroadcast(dy * b, a)
+    db = unbroadcast(a * dy, b)
+
+
+@rule("/", np.divide, np.true_divide)
+def divide(y, a, b):
+    da = unbroadcast(dy / b, a)
+    db = unbroadcast(-dy * y / b, b)
+
+
+@rule("**", np.power)
+def power(y, a, b):
+    da = unbroadcast(dy * b * a ** (b - 1), a)
+    db = unbroadcast(dy * y * np.log(a), b)
+
+
+@rule("neg", np.negative)
+def negative(y, x):
+    dx = -dy
+
+
+@rule("pos", np.positive)
+def positive(y, x):
+    dx = dy
+
+
+@rule("copy", np.copy, ".copy", np.array, np.asarray, float, np.float64, np.float32)
+def identity(y, x, *args, **kwargs):
+    dx = unbroadcast(dy, x)
+
+
+@rule(np.exp)
+def exp(y, x):
+    dx = dy * y
+
+
+@rule(np.log)
+def log(y, x):
+    dx = dy / x
+
+
+@rule(np.log1p)
+def log1p(y, x):
+    dx = dy / (1 + x)
+
+
+@rule(np.expm1)
+def expm1(y, x):
+    dx = dy * (y + 1)
+
+
+@rule(np.sqrt)
+def sqrt(y, x):
+    dx = dy * 0.5 / y
+
+
+@rule(np.square)
+def square(y, x):
+    dx = dy * 2 * x
+
+
+@rule(np.abs, np.absolute, builtins.abs)
+def absolute(y, x):
+    dx = dy * np.sign(x)
+
+
+@rule(np.tanh)
+def tanh(y, x):
+    dx = dy * (1 - y * y)
+
+
+@rule(np.sinh)
+def sinh(y, x):
+    dx = dy * np.cosh(x)
+
+
+@rule(np.cosh)
+def cosh(y, x):
+    dx = dy * np.sinh(x)
+
+
+@rule(np.sin)
+def sin(y, x):
+    dx = dy * np.cos(x)
+
+
+@rule(np.cos)
+def cos(y, x):
+    dx = -dy * np.sin(x)
+
+
+@rule(np.tan)
+def tan(y, x):
+    dx = dy * (1 + y * y)
+
+
+@rule(np.arctan)
+def arctan(y, x):
+    dx = dy / (1 + x * x)
+
+
+@rule(np.maximum)
+def maximum(y, a, b):
+    da = unbroadcast(dy * (a >= b), a)
+    db = unbroadcast(dy * (b > a), b)
+
+
+@rule(np.minimum)
+def minimum(y, a, b):
+    da = unbroadcast(dy * (a <= b), a)
+    db = unbroadcast(dy * (b < a), b)
+
+
+@rule(np.where)
+def where(y, condition, a, b):
+    da = where_grad(dy, condition, a, True)
+    db = where_grad(dy, condition, b, False)
+
+
+@rule(np.clip, ".clip")
+def clip(y, x, a_min=None, a_max=None):
+    dx = clip_grad(dy, x, a_min, a_max)
+
+
+@rule(".astype")
+def astype(y, x, dtype, *args, **kwargs):
+    dx = astype_grad(dy, x, y)
+
+
+@rule(nn.sigm)
+def sigm(y, x):
+    dx = dy * y * (1 - y)
+
+
+@rule(nn.relu)
+def relu(y, x):
+    dx = dy * (y > 0)
+
+
+nondiff(
+    np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf, np.isfinite,
+    np.equal, np.not_equal, np.greater, np.greater_equal, np.less, np.less_equal,
+    np.logical_and, np.logical_or, np.logical_not, np.zeros_like, np.ones_like, np.full_like,
+    np.empty_like, int, bool, builtins.round,
+)

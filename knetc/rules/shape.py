@@ -1,0 +1,63 @@
+"""Adjoints of functions that move elements without changing them: reshapes, joins, splits."""
+import numpy as np
+
+from .. import nn
+from . import rule
+
+# ruff: noqa: F821, F841
+
+
+@rule(np.reshape, ".reshape", np.ravel, ".ravel", ".flatten", np.squeeze, ".squeeze",
+      np.expand_dims, np.atleast_1d, np.atleast_2d)
+def reshape(y, x, *args, **kwargs):
+    dx = np.reshape(dy, np.shape(x))
+
+
+@rule(np.transpose, ".transpose")
+def transpose(y, x, axes=None):
+    dx = transpose_grad(dy, axes)
+
+
+@rule(".T")
+def T(y, x):
+    dx = np.transpose(dy)
+
+
+@rule(np.swapaxes, ".swapaxes")
+def swapaxes(y, x, axis1, axis2):
+    dx = np.swapaxes(dy, axis1, axis2)
+
+
+@rule(np.broadcast_to)
+def broadcast_to(y, x, shape):
+    dx = unbroadcast(dy, x)
+
+
+@rule(np.concatenate)
+def concatenate(y, arrays, axis=0):
+    darrays = split_like(dy, arrays, axis)
+
+
+@rule(np.hstack)
+def hstack(y, tup):
+    dtup = split_like(dy, tup, hstack_axis(tup))
+
+
+@rule(np.vstack)
+def vstack(y, tup):
+    dtup = vstack_grad(dy, tup)
+
+
+@rule(np.stack)
+def stack(y, arrays, axis=0):
+    darrays = stack_grad(dy, arrays, axis)
+
+
+@rule(np.split)
+def split(y, ary, indices_or_sections, axis=0):
+    dary = concat_grads(dy, y, axis)
+
+
+@rule(nn.mat)
+def mat(y, x):
+    dx = np.reshape(dy.T, np.shape(x))

@@ -1,0 +1,302 @@
+"""Helpers that generated gradient code calls: broadcasting sums, scatter-adds, gradient trees.
+
+Generated code runs in a namespace holding these names, so a gradient reads
+`dw = add_at(dw, w, i, dw_i)` rather than a page of type dispatch.
+"""
+import numpy as np
+
+from .errors import NonScalarError
+
+
+class GradList(list):
+    """The adjoint of a list or tuple while it is being accumulated; None means zero."""
+
+    def __add__(self, other):
+        if other is None:
+            return self
+        return GradList(add_grads(a, b) for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+class GradDict(dict):
+    """The adjoint of a dict while it is being accumulated; a missing key means zero."""
+
+    def __add__(self, other):
+        if other is None:
+            return self
+        out = GradDict(self)
+        for key, value in other.items():
+            out[key] = add_grads(out.get(key), value)
+        return out
+
+    __radd__ = __add__
+
+
+def add_grads(a, b):
+    """a + b where None stands for zero and containers add leaf by leaf."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, (list, tuple)) and not isinstance(a, GradList):
+        a = GradList(a)
+    if isinstance(a, dict) and not isinstance(a, GradDict):
+        a = GradDict(a)
+    return a + b
+
+
+def zero_grad(x):
+    """A zero adjoint for x: an array of zeros, 0.0, or an empty gradient container."""
+    if isinstance(x, np.ndarray):
+        return np.zeros_like(x)
+    if isinstance(x, (list, tuple)):
+        return GradList([None] * len(x))
+    if isinstance(x, dict):
+        return GradDict()
+    if x is None:
+        return None
+    if hasattr(x, "dtype") and hasattr(x, "shape"):  # NumPy scalars and other array types
+        return x * 0
+    return 0.0
+
+
+def seed_grad(result):
+    """The adjoint of the function's result, 1 of the result's type; refuse non-scalars."""
+    shape = np.shape(result)
+    if shape not in ((), (1,), (1, 1)):
+        raise NonScalarError(
+            f"knetc.grad needs a function that returns a scalar, but it returned an array of "
+            f"shape {shape}. Reduce it first, e.g. with np.sum(...) or np.mean(...)."
+        )
+    if isinstance(result, (np.ndarray, np.generic)):
+        if not np.issubdtype(result.dtype, np.inexact):
+            return np.ones(shape)
+        return np.ones_like(result)
+    return 1.0
+
+
+def finalize_grad(grad, like):
+    """Turn an accumulated adjoint into the structure and types of the argument `like`."""
+    if isinstance(like, (list, tuple)):
+        grad = grad if grad is not None else [None] * len(like)
+        items = [finalize_grad(g, x) for g, x in zip(grad, like)]
+        return type(like)(items) if not hasattr(like, "_fields") else type(like)(*items)
+    if isinstance(like, dict):
+        grad = grad if grad is not None else {}
+        return type(like)((k, finalize_grad(grad.get(k), v)) for k, v in like.items())
+    if isinstance(like, np.ndarray):
+        if grad is None:
+            return np.zeros_like(like)
+        grad = np.asarray(grad)
+        if grad.shape != like.shape:
+            grad = unbroadcast(grad, like)
+            grad = np.broadcast_to(grad, like.shape).copy() if grad.shape != like.shape else grad
+        return grad.astype(like.dtype, copy=False)
+    if isinstance(like, np.generic):
+        return like.dtype.type(0) if grad is None else like.dtype.type(np.sum(grad))
+    if isinstance(like, (float, int)) and not isinstance(like, bool):
+        return 0.0 if grad is None else float(np.sum(grad))
+    return grad
+
+
+def unbroadcast(g, x):
+    """Sum g back to the shape of x, undoing NumPy broadcasting."""
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    if len(gshape) > len(shape):
+        g = np.sum(g, axis=tuple(range(len(gshape) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if not isinstance(x, (np.ndarray, np.generic)):
+        return float(g) if np.ndim(g) == 0 else g
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the adjoint of a reduction of x along `axis` back to x's shape."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    return np.broadcast_to(g, shape)
+
+
+def add_at(dx, x, index, g):
+    """Add g into the adjoint of x at `index` (x a list, tuple, dict or array); returns it."""
+    if isinstance(x, (list, tuple, dict)):
+        if dx is None:
+            dx = zero_grad(x)
+        dx[index] = add_grads(dx[index] if not isinstance(dx, dict) else dx.get(index), g)
+        return dx
+    out = np.zeros(np.shape(x), dtype=_float_dtype(x, g)) if dx is None else np.array(dx)
+    if _is_basic(index):
+        out[index] += g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def unpack_grad(d, i, like):
+    """Element i of a container adjoint (None stands for zero)."""
+    if d is None:
+        return zero_grad(like)
+    g = d[i] if not isinstance(d, dict) else d.get(i)
+    return zero_grad(like) if g is None else g
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               for i in items)
+
+
+def _float_dtype(x, g):
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.inexact):
+        return dtype
+    return np.result_type(g, np.float64) if not hasattr(g, "dtype") else g.dtype
+
+
+def matmul_grad_a(g, a, b):
+    """Adjoint of `a @ b` with respect to a, for vectors, matrices and stacks of them."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2:
+        return g @ b.T
+    if b_nd == 1:
+        return unbroadcast(np.multiply.outer(g, b) if a_nd > 1 else g * b, a)
+    if a_nd == 1:
+        return unbroadcast(np.sum(b * np.expand_dims(g, -2), axis=-1), a)
+    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+
+
+def matmul_grad_b(g, a, b):
+    """Adjoint of `a @ b` with respect to b."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2:
+        return a.T @ g
+    if a_nd == 1:
+        return unbroadcast(np.multiply.outer(a, g) if b_nd > 1 else g * a, b)
+    if b_nd == 1:
+        return unbroadcast(np.sum(a * np.expand_dims(g, -1), axis=tuple(range(a_nd - 1))), b)
+    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+
+
+def dot_grad_a(g, a, b):
+    """Adjoint of np.dot(a, b) with respect to a (scalars, vectors, matrices)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    return matmul_grad_a(g, a, b)
+
+
+def dot_grad_b(g, a, b):
+    """Adjoint of np.dot(a, b) with respect to b."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    return matmul_grad_b(g, a, b)
+
+
+def extremum_grad(g, y, x, axis=None, keepdims=False):
+    """Adjoint of max/min along axis: split between the positions that attain it."""
+    mask = x == unreduce(y, x, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    return unreduce(g, x, axis, keepdims) * mask / count
+
+
+def var_grad(g, x, axis=None, ddof=0, keepdims=False):
+    """Adjoint of np.var."""
+    n = np.size(x) if axis is None else np.prod([np.shape(x)[a] for a in np.atleast_1d(axis)])
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    return unreduce(g, x, axis, keepdims) * centered * (2.0 / (n - ddof))
+
+
+def transpose_grad(g, axes=None):
+    """Adjoint of np.transpose(x, axes)."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
+
+
+def split_like(g, parts, axis=0):
+    """Adjoint of np.concatenate(parts, axis): g cut into pieces shaped like parts."""
+    sizes = [np.shape(p)[axis] if np.ndim(p) else 1 for p in parts]
+    return GradList(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+
+
+def stack_grad(g, parts, axis=0):
+    """Adjoint of np.stack(parts, axis)."""
+    return GradList(np.moveaxis(g, axis, 0))
+
+
+def hstack_axis(parts):
+    return 0 if np.ndim(parts[0]) == 1 else 1
+
+
+def vstack_grad(g, parts):
+    """Adjoint of np.vstack: rows back to each part (1-d parts were stacked as rows)."""
+    pieces = split_like(g, [np.atleast_2d(p) for p in parts], axis=0)
+    return GradList(np.reshape(piece, np.shape(p)) for piece, p in zip(pieces, parts))
+
+
+def concat_grads(d, parts, axis=0):
+    """Adjoint of np.split(x, ...): the pieces' adjoints joined back, zeros where absent."""
+    pieces = [zero_grad(p) if d is None or d[i] is None else d[i] for i, p in enumerate(parts)]
+    return np.concatenate(pieces, axis=axis)
+
+
+def take_grad(g, x, indices, axis=None):
+    """Adjoint of np.take(x, indices, axis): scatter-add back, repeated indices accumulate."""
+    out = np.zeros(np.shape(x), dtype=_float_dtype(x, g))
+    if axis is None:
+        np.add.at(out.reshape(-1), np.asarray(indices).reshape(-1), np.reshape(g, -1))
+    else:
+        moved = np.moveaxis(out, axis, 0)
+        gm = np.moveaxis(g, list(range(axis, axis + np.ndim(indices))),
+                         list(range(np.ndim(indices))))
+        np.add.at(moved, indices, gm)
+    return out
+
+
+def clip_grad(g, x, lo, hi):
+    """Adjoint of np.clip: gradient passes where x is inside [lo, hi]."""
+    inside = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        inside &= x >= lo
+    if hi is not None:
+        inside &= x <= hi
+    return g * inside
+
+
+def where_grad(g, cond, x, first):
+    """Adjoint of np.where(cond, a, b) for a (first=True) or b."""
+    return unbroadcast(np.where(cond, g, 0) if first else np.where(cond, 0, g), x)
+
+
+def astype_grad(g, x, y):
+    """Adjoint of x.astype(dtype): back to x's dtype; nothing flows through integer casts."""
+    if not np.issubdtype(np.asarray(y).dtype, np.inexact):
+        return zero_grad(x)
+    return np.asarray(g).astype(np.asarray(x).dtype)
+
+
+def nll_grad(g, scores, labels, axis=0):
+    """Adjoint of knetc.nll: (softmax(scores) - onehot(labels)) * g / batch."""
+    shifted = scores - np.max(scores, axis=axis, keepdims=True)
+    p = np.exp(shifted)
+    p /= np.sum(p, axis=axis, keepdims=True)
+    labels = np.asarray(labels)
+    batch = labels.size
+    idx = [np.arange(batch)] * 2
+    idx[axis] = labels.reshape(-1)
+    p[tuple(idx)] -= 1
+    return p * (g / batch)
+
+
+def sequence(items):
+    """What a `for` loop iterates over, as something indexable (lists a generator or dict)."""
+    if isinstance(items, (list, tuple)) or hasattr(items, "shape"):
+        return items
+    return list(items)
