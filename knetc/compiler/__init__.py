@@ -1,36 +1,22 @@
-"""The compiler pipeline: user function in, gradient function and its source out.
+"""The compiler pipeline: a user function in, its gradient function and source out.
 
-    source    = parse_function(fn)          # gast tree + file and line numbers
-    check(source)                           # refuse what we cannot differentiate
-    desugar(...)                            # x += e, for over sequences
-    anf(...)                                # one operation per statement
-    active_names(...)                       # which names can carry a gradient
-    Reverse(...).sweeps / .backward         # forward sweep, backward sweep
-    prune_saves(...)                        # keep the saves the backward sweep reads
-    emit(...)                               # print, comment, compile
+Each user function goes through the same passes (`transform` below); a call to another
+user function asks the Program for that function's forward/backward pair, which is then
+compiled the same way, so the whole call tree shows up in `knetc.source`.
 """
 import builtins
 
-from .. import runtime
 from .activity import active_names
 from .anf import anf
 from .check import check
 from .desugar import desugar
-from .emit import HELPERS, emit
+from .emit import HELPERS, Comments, build, function_def
 from .naming import Namer
+from .program import Program, entry_returns, pair_functions
 from .resolve import Resolver
 from .reverse import Reverse
 from .saves import prune_saves
-from .syntax import assign, ast, call, name, names_loaded, names_stored, parse_function
-
-
-class Compiled:
-    """A generated gradient: `function(*args) -> (value, gradient)` and its source text."""
-
-    def __init__(self, function, text, wrt):
-        self.function = function
-        self.text = text
-        self.wrt = wrt
+from .syntax import ast, assign, call, name, names_stored, parse_function
 
 
 def parse_and_check(fn):
@@ -39,41 +25,49 @@ def parse_and_check(fn):
     return source
 
 
-def compile_gradient(fn, argnums):
-    """Compile the value-and-gradient function of `fn` for positional arguments `argnums`."""
-    source = parse_and_check(fn)
+def transform(program, fn, wrt, entry):
+    """Generate the gradient function(s) of `fn` with respect to parameter names `wrt`."""
+    source = parse_and_check(fn)                                   # parse, refuse
     node = source.node
     params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
-    positional = [a.id for a in node.args.posonlyargs + node.args.args]
-    many = isinstance(argnums, tuple)
-    wrt = [positional[i] for i in (argnums if many else (argnums,))]
-
     every_name = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     namer = Namer(every_name | set(params) | set(dir(builtins)) | set(HELPERS))
-    desugar(node, namer)
+    desugar(node, namer)                                           # x += e, for over items
     local_names = set(params) | names_stored(node.body)
-    node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate), local_names)
-
-    resolver = Resolver(source, local_names)
-    active = active_names(node.body, wrt, lambda v: isinstance(v, ast.Name)
-                          or resolver.resolve(v) is not None)
-    reverse = Reverse(namer, resolver, active, params)
-    forward = reverse.sweeps(node.body)
+    node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate),
+                       local_names)                                # one operation a line
+    resolver = Resolver(source, set(params) | names_stored(node.body))
+    active = active_names(node.body, wrt, resolver.propagates)     # what carries gradient
+    stack = namer.fresh("stack")
+    reverse = Reverse(namer, resolver, active, params, program, stack)
+    forward = reverse.sweeps(node.body)                            # forward sweep
     D = {result} if result in active else set()
-    seed = [assign(namer.adjoint(result), call("seed_grad", [name(result)]))] if D else []
-    backward = reverse.backward(node.body, D)
+    backward = reverse.backward(node.body, D)                      # backward sweep
+    grads = [name(namer.adjoint(p)) if p in D else call("zero_grad", [name(p)]) for p in wrt]
+    if entry:
+        returns = entry_returns(result, grads, wrt, program.many)
+        head = prune_saves(forward, backward, [returns], params, stack, own_stack=True)
+        seed = [assign(namer.adjoint(result), call("seed_grad", [name(result)]))] if D else []
+        args = _without_defaults(node.args)
+        body = (head + [program.comments.marker("forward sweep")]
+                + program.comments.annotate(forward, source, "")
+                + ([program.comments.marker("backward sweep")] if seed else []) + seed
+                + program.comments.annotate(backward, source, "grad of: ") + [returns])
+        return [(program.entry_name(node.name), function_def(program.entry_name(node.name),
+                                                             args, body))]
+    return pair_functions(program, fn, source, node, params, namer, result, forward,
+                          backward, grads, stack)
 
-    grads = [call("finalize_grad", [name(namer.adjoint(p)) if p in D else ast.Constant(
-        value=None, kind=None), name(p)]) for p in wrt]
-    grad_expr = ast.Tuple(elts=grads, ctx=ast.Load()) if many else grads[0]
-    returns = ast.Return(value=ast.Tuple(elts=[name(result), grad_expr], ctx=ast.Load()))
-    head = prune_saves(forward, backward + [returns], params, namer.fresh("stack"))
 
-    args = node.args
+def compile_gradient(fn, argnums):
+    """Compile the value-and-gradient function of `fn` for positional arguments `argnums`."""
+    program = Program(fn, argnums, transform)
+    return program.compile(build)
+
+
+def _without_defaults(args):
     args.defaults, args.kw_defaults = [], [None] * len(args.kwonlyargs)
-    fn_name = namer.fresh("d" + node.name)
-    function, text = emit(source, fn_name, args, head, forward, seed, backward, returns)
-    return Compiled(function, text, wrt)
+    return args
 
 
 def _may_propagate(value):
@@ -83,4 +77,4 @@ def _may_propagate(value):
     return not isinstance(value, ast.Compare)
 
 
-__all__ = ["compile_gradient", "parse_and_check", "Compiled", "runtime", "names_loaded"]
+__all__ = ["compile_gradient", "parse_and_check", "Comments"]

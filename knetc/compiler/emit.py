@@ -1,15 +1,18 @@
-"""Assemble the sweeps into one function, print it with comments, and compile it.
+"""Print generated functions with comments and turn them into live Python functions.
 
 The printed function is the product the user reads: `# <line>` above each group of forward
-statements and `# grad of: <line>` above each group of backward statements. It is compiled
-inside a factory whose parameters are the runtime helpers (so the user's module globals stay
-untouched and stay live), and registered with linecache so tracebacks and pdb show it.
+statements and `# grad of: <line>` above each group of backward statements. Each function
+is compiled with the user function's own module globals (so they stay live and untouched)
+and a closure holding the runtime helpers, the user's own closure cells, and the other
+generated functions; the text is registered with linecache so tracebacks and pdb show it.
 """
 import itertools
+import linecache
 import textwrap
+import types
 
 from .. import runtime
-from .syntax import ast, compile_function, to_source
+from .syntax import ast, names_loaded, to_source
 
 _counter = itertools.count(1)
 HELPERS = {k: v for k, v in vars(runtime).items()
@@ -21,8 +24,7 @@ HELPERS["np"] = runtime.np
 class Comments:
     """Comment lines carried through astor as string markers, then swapped back in."""
 
-    def __init__(self, source):
-        self.source = source
+    def __init__(self):
         self.texts = {}
 
     def marker(self, text):
@@ -30,26 +32,26 @@ class Comments:
         self.texts[key] = text
         return ast.Expr(value=ast.Constant(value=key, kind=None))
 
-    def annotate(self, stmts, prefix):
-        """A copy of `stmts` with a comment before each run of statements from one line."""
+    def annotate(self, stmts, source, prefix):
+        """`stmts` with a comment before each run of statements from one user line."""
         out, last = [], None
         for stmt in stmts:
             lineno = getattr(stmt, "lineno", None)
             if lineno is not None and lineno != last:
-                line = self.source.line(lineno).strip()
+                line = source.line(lineno).strip()
                 if line:
                     out.append(self.marker(prefix + line))
                 last = lineno
             for field in ("body", "orelse"):
                 block = getattr(stmt, field, None)
                 if isinstance(block, list) and block:
-                    setattr(stmt, field, self.annotate(block, prefix))
+                    setattr(stmt, field, self.annotate(block, source, prefix))
             out.append(stmt)
         return out
 
-    def render(self, text):
+    def render(self, fn_def):
         lines = []
-        for line in text.splitlines():
+        for line in to_source(fn_def).splitlines():
             stripped = line.strip().strip("'\"")
             if stripped in self.texts:
                 indent = line[: len(line) - len(line.lstrip())]
@@ -59,28 +61,35 @@ class Comments:
         return "\n".join(lines) + "\n"
 
 
-def emit(source, fn_name, args, head, forward, seed, backward, returns):
-    """Build, print and compile the gradient function; returns (function, source text)."""
-    comments = Comments(source)
-    body = list(head)
-    body.append(comments.marker("forward sweep"))
-    body += comments.annotate(forward, "")
-    if backward or seed:
-        body.append(comments.marker("backward sweep"))
-        body += seed
-        body += comments.annotate(backward, "grad of: ")
-    body.append(returns)
-    fn_def = ast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[],
-                             returns=None, type_comment=None, type_params=[])
-    text = comments.render(to_source(fn_def))
-    closure = list(source.fn.__code__.co_freevars)
-    params = list(HELPERS) + closure
-    factory = (f"def __knetc_factory__({', '.join(params)}):\n"
+def function_def(fn_name, args, body):
+    return ast.FunctionDef(name=fn_name, args=args, body=body, decorator_list=[],
+                           returns=None, type_comment=None, type_params=[])
+
+
+def build(text, fn_name, user_fn, linked):
+    """A live function from generated `text`; `linked` maps generated names to cells."""
+    user_cells = dict(zip(user_fn.__code__.co_freevars, user_fn.__closure__ or ()))
+    free = sorted(n for n in _loads(text) if n in HELPERS or n in linked or n in user_cells)
+    factory = (f"def __knetc_factory__({', '.join(free)}):\n"
                + textwrap.indent(text, "    ") + f"    return {fn_name}\n")
-    filename = f"<knetc gradient of {source.fn.__qualname__} #{next(_counter)}>"
-    make = compile_function(factory, filename, source.fn.__globals__, "__knetc_factory__")
-    cells = [c.cell_contents for c in (source.fn.__closure__ or ())]
-    fn = make(*HELPERS.values(), *cells)
-    fn.__defaults__ = source.fn.__defaults__
-    fn.__kwdefaults__ = source.fn.__kwdefaults__
-    return fn, text
+    filename = f"<knetc {fn_name} #{next(_counter)}>"
+    lines = factory.splitlines(True)
+    linecache.cache[filename] = (len(factory), None, lines, filename)
+    module = compile(factory, filename, "exec")
+    factory_code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    code = next(c for c in factory_code.co_consts
+                if isinstance(c, types.CodeType) and c.co_name == fn_name)
+
+    def cell(var):
+        if var in linked:
+            return linked[var]
+        if var in user_cells:
+            return user_cells[var]
+        return types.CellType(HELPERS[var])
+
+    return types.FunctionType(code, user_fn.__globals__, fn_name, None,
+                              tuple(cell(v) for v in code.co_freevars))
+
+
+def _loads(text):
+    return names_loaded(ast.parse(text))

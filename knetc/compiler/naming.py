@@ -21,7 +21,8 @@ class Namer:
         self.adjoints = {}
 
     def fresh(self, base):
-        base = re.sub(r"\W+", "_", base).strip("_") or "t"
+        base = re.sub(r"\W+", "_", base)
+        base = base if base == "_" else base.strip("_") or "t"
         if base[0].isdigit():
             base = "t" + base
         candidate, k = base, 2

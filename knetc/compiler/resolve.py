@@ -29,6 +29,14 @@ class Binding:
         self.args = args  # parameter name -> node (a tuple of nodes for *items)
 
 
+class UserCall:
+    """A call to another user function: it gets its own generated forward/backward pair."""
+
+    def __init__(self, fn, args):
+        self.fn = fn
+        self.args = args  # parameter name -> argument node, for the arguments passed
+
+
 class Resolver:
     def __init__(self, source, local_names):
         self.source = source
@@ -42,6 +50,10 @@ class Resolver:
                 except ValueError:
                     pass
         self.locals = local_names
+
+    def propagates(self, value):
+        """Whether an assignment of `value` passes a gradient from its operands."""
+        return isinstance(value, ast.Name) or self.resolve(value) is not None
 
     def resolve(self, value):
         """A Binding, or None when the value carries no gradient (comparisons, argmax...)."""
@@ -75,6 +87,8 @@ class Resolver:
             if obj in NONDIFF or _is_nondiff_builtin(obj) or _is_random(obj):
                 return None
             rule = RULES.get(obj) if _hashable(obj) else None
+            if rule is None and inspect.isfunction(obj):
+                return self._user_call(obj, call, keywords)
             if rule is None:
                 self._missing(call, obj)
             return self._bind(rule, call.args, keywords, call)
@@ -85,6 +99,14 @@ class Resolver:
             return self._bind(self._rule(key, call), [func.value] + call.args, keywords, call)
         raise self._error(call, "a call through a local variable",
                           "call the function by its global name")
+
+    def _user_call(self, fn, call, keywords):
+        try:
+            bound = inspect.signature(fn).bind(*call.args, **keywords)
+        except TypeError as exc:
+            raise self._error(call, f"`{expr_text(call)}` ({exc})",
+                              f"call {fn.__name__} with arguments matching its definition")
+        return UserCall(fn, dict(bound.arguments))
 
     def lookup(self, func):
         try:

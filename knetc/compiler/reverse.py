@@ -16,6 +16,7 @@ adjoint holds a value yet.
 """
 import inspect
 
+from .resolve import UserCall
 from .syntax import assign, ast, call, const, copy, name, names_loaded
 
 SAVE, RESTORE = "__save__", "__restore__"
@@ -34,20 +35,28 @@ def zero(namer, var):
 
 
 class Reverse:
-    def __init__(self, namer, resolver, active, params):
+    def __init__(self, namer, resolver, active, params, program, stack):
         self.namer = namer
         self.resolver = resolver
         self.active = active          # names that may carry a gradient (precise, on ANF)
         self.params = set(params)
+        self.program = program        # asked for the generated pair of each called function
+        self.stack = stack
         self.counters = {}
+        self.calls = {}               # id(statement) -> (UserCall, active params, backward)
 
     def sweeps(self, body):
         """(forward statements, backward statements given D) for a normalized body."""
         self.assign_counts = _assign_counts(body, self.params)
+        self.maybe_defined = set(self.params)
+        self.saves = {}  # id(statement) -> whether the forward sweep saved its target
         return self.forward(body, 0)
 
     # forward ----------------------------------------------------------------------------
     def needs_save(self, var, depth):
+        """Save `var` before assigning it if an older value may exist and be needed."""
+        if depth == 0 and var not in self.maybe_defined:
+            return False  # the first assignment at top level overwrites nothing
         return depth > 0 or self.assign_counts.get(var, 0) > 1
 
     def forward(self, stmts, depth):
@@ -55,16 +64,20 @@ class Reverse:
         for s in stmts:
             if isinstance(s, ast.Assign):
                 var = s.targets[0].id
-                if self.needs_save(var, depth):
+                self.saves[id(s)] = self.needs_save(var, depth)
+                if self.saves[id(s)]:
                     out.append(_at(save(var), s))
-                out.append(s)
+                self.maybe_defined.add(var)
+                out.append(self.forward_call(s))
             elif isinstance(s, ast.If):
                 out.append(_at(ast.If(test=s.test, body=self.forward(s.body, depth),
                                       orelse=self.forward(s.orelse, depth)), s))
             elif isinstance(s, ast.For):
                 var = s.target.id
-                if self.needs_save(var, depth) or var in self.params:
+                self.saves[id(s)] = self.needs_save(var, depth)
+                if self.saves[id(s)]:
                     out.append(_at(save(var), s))
+                self.maybe_defined.add(var)
                 out.append(_at(ast.For(target=s.target, iter=s.iter,
                                        body=self.forward(s.body, depth + 1), orelse=[],
                                        type_comment=None), s))
@@ -83,6 +96,40 @@ class Reverse:
                 out.append(s)
         return out
 
+    def forward_call(self, s):
+        """`y = f(a, b)` for a user function f becomes `y = f_forward(stack, a, b)`."""
+        value = s.value
+        if not (isinstance(value, ast.Call) and names_loaded(value) & self.active):
+            return s
+        binding = self.resolver.resolve(value)
+        if not isinstance(binding, UserCall):
+            return s
+        active = [p for p, arg in binding.args.items()
+                  if isinstance(arg, ast.Name) and arg.id in self.active]
+        fwd, bwd = self.program.request(binding.fn, active)
+        self.calls[id(s)] = (binding, active, bwd)
+        new = ast.Call(func=name(fwd), args=[name(self.stack)] + value.args,
+                       keywords=value.keywords)
+        return _at(assign(s.targets[0].id, new), s)
+
+    def backward_call(self, var, s, D):
+        """`df_a, df_b = f_backward(stack, dy)`, added into the arguments' adjoints."""
+        binding, active, bwd = self.calls[id(s)]
+        dvar = name(self.namer.adjoint(var)) if var in D else call("zero_grad", [name(var)])
+        args = [binding.args[p].id for p in active]
+        direct = len(set(args)) == len(args) and not set(args) & D
+        outs = [self.namer.adjoint(a) if direct else
+                self.namer.fresh(f"d{a}_{binding.fn.__name__}") for a in args]
+        target = (name(outs[0], store=True) if len(outs) == 1 else
+                  ast.Tuple(elts=[name(o, store=True) for o in outs], ctx=ast.Store()))
+        code = [assign(target, call(bwd, [name(self.stack), dvar]))]
+        for a, out in zip(args, outs):
+            if direct:
+                D.add(a)
+            else:
+                code += self.accumulate(a, name(out), D)
+        return code
+
     # backward ---------------------------------------------------------------------------
     def backward(self, stmts, D, depth=0):
         out = []
@@ -93,8 +140,13 @@ class Reverse:
     def backward_stmt(self, s, D, depth):
         if isinstance(s, ast.Assign):
             var = s.targets[0].id
-            code = self.adjoint(var, s.value, D) if var in D and var in self.active else []
-            if self.needs_save(var, depth):
+            if id(s) in self.calls:
+                code = self.backward_call(var, s, D)
+            elif var in D and var in self.active:
+                code = self.adjoint(var, s.value, D)
+            else:
+                code = []
+            if self.saves[id(s)]:
                 code.append(restore(var))
             D.discard(var)
             return code
@@ -117,8 +169,7 @@ class Reverse:
             body += [zero(self.namer, v) for v in sorted(D - d_body)]
             if isinstance(s, ast.For):
                 header = dict(target=s.target, iter=call("reversed", [s.iter]))
-                after = [restore(s.target.id)] if (self.needs_save(s.target.id, depth)
-                                                   or s.target.id in self.params) else []
+                after = [restore(s.target.id)] if self.saves[id(s)] else []
                 D.discard(s.target.id)
             else:
                 counter = self.counters[id(s)]

@@ -11,15 +11,19 @@ from .reverse import RESTORE, SAVE
 from .syntax import assign, ast, call, const, name, names_loaded
 
 
-def prune_saves(forward, backward, params, stack_name):
-    """Rewrite markers in place; returns the statements to put before the forward sweep."""
-    needed = names_loaded(backward)
+def prune_saves(forward, backward, tail, params, stack_name, own_stack):
+    """Rewrite markers in place; returns the statements to put before the forward sweep.
+
+    `tail` holds statements after the backward sweep (the return) whose reads count too;
+    `own_stack` says whether this function creates the stack or is handed it by its caller.
+    """
+    needed = names_loaded(backward + tail)
     _rewrite(forward, needed, stack_name)
     _rewrite(backward, needed, stack_name)
     unbound = []
     _find_unbound(forward, set(params), unbound, stack_name)
     head = []
-    if any(_is_append(n, stack_name) for s in forward for n in ast.walk(s)):
+    if own_stack and stack_name in names_loaded(forward):
         head.append(assign(stack_name, ast.List(elts=[], ctx=ast.Load())))
     if unbound:
         targets = [name(v, store=True) for v in dict.fromkeys(unbound)]

@@ -123,16 +123,3 @@ def names_stored(node):
             if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
                 out.add(sub.id)
     return out
-
-
-def compile_function(source, filename, global_ns, fn_name):
-    """Compile generated source registered with linecache so tracebacks and pdb show it.
-
-    The code runs with `global_ns` as its globals (the user's module, live) and a private
-    locals dict, so nothing is added to the user's module.
-    """
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec")
-    local_ns = {}
-    exec(code, global_ns, local_ns)
-    return local_ns[fn_name]

@@ -1,0 +1,139 @@
+"""All the functions generated for one gradient: the entry point, plus a forward/backward pair
+for each user function it calls (once per pattern of differentiated arguments).
+
+    def predict(w, x): ...                 def predict_forward(stack, w, x): ...
+    def loss(w, x, y):               ->    def predict_backward(stack, dresult): ...
+        ... predict(w, x) ...              def dloss(w, x, y): ... predict_forward(stack, w, x)
+
+The pair shares the caller's stack: the forward function pushes what its backward function
+will need, so nested and recursive calls unwind in order.
+"""
+import types
+
+from .emit import Comments, function_def
+from .saves import prune_saves
+from .syntax import assign, ast, call, name, names_loaded
+
+
+class Compiled:
+    """A generated gradient: `function(*args) -> (value, gradient)` and its source text."""
+
+    def __init__(self, function, text, wrt):
+        self.function = function
+        self.text = text
+        self.wrt = wrt
+
+
+class Program:
+    def __init__(self, fn, argnums, transform):
+        self.fn = fn
+        self.transform = transform
+        self.many = isinstance(argnums, tuple)
+        code = fn.__code__
+        positional = code.co_varnames[:code.co_argcount]
+        try:
+            self.wrt = [positional[i] for i in (argnums if self.many else (argnums,))]
+        except IndexError:
+            raise ValueError(f"argnums={argnums} but {fn.__name__} takes "
+                             f"{len(positional)} positional arguments") from None
+        self.comments = Comments()
+        self.pairs = {}      # (function, active parameter names) -> (forward, backward)
+        self.pending = []
+        self.names = set()
+        self.user_fns = {}   # generated name -> user function it came from
+
+    def fresh(self, base):
+        candidate, k = base, 2
+        while candidate in self.names:
+            candidate, k = f"{base}_{k}", k + 1
+        self.names.add(candidate)
+        return candidate
+
+    def entry_name(self, fn_name):
+        if not hasattr(self, "_entry"):
+            self._entry = self.fresh("d" + fn_name)
+        return self._entry
+
+    def request(self, fn, active):
+        """Names of the forward/backward pair of `fn` differentiated in parameters `active`."""
+        key = (fn, tuple(active))
+        if key not in self.pairs:
+            base = fn.__name__
+            self.pairs[key] = (self.fresh(base + "_forward"), self.fresh(base + "_backward"))
+            self.pending.append(key)
+        return self.pairs[key]
+
+    def compile(self, build):
+        defs = self.transform(self, self.fn, self.wrt, entry=True)
+        self.user_fns[defs[0][0]] = self.fn
+        while self.pending:
+            fn, active = self.current = self.pending.pop(0)
+            pair = self.transform(self, fn, list(active), entry=False)
+            for fn_name, _ in pair:
+                self.user_fns[fn_name] = fn
+            defs += pair
+        texts = [(fn_name, self.comments.render(node)) for fn_name, node in defs]
+        cells = {fn_name: types.CellType() for fn_name, _ in defs}
+        for fn_name, text in texts:
+            user_fn = self.user_fns[fn_name]
+            function = build(text, fn_name, user_fn, cells)
+            if not fn_name.endswith("_backward") or fn_name == defs[0][0]:
+                function.__defaults__ = user_fn.__defaults__
+                function.__kwdefaults__ = user_fn.__kwdefaults__
+            cells[fn_name].cell_contents = function
+        entry = cells[defs[0][0]].cell_contents
+        ordered = texts[1:] + texts[:1]  # callees first, then the gradient itself
+        return Compiled(entry, "\n\n".join(text for _, text in ordered), self.wrt)
+
+
+def entry_returns(result, grads, wrt, many):
+    finals = [call("finalize_grad", [g, name(p)]) for g, p in zip(grads, wrt)]
+    grad_expr = ast.Tuple(elts=finals, ctx=ast.Load()) if many else finals[0]
+    return ast.Return(value=ast.Tuple(elts=[name(result), grad_expr], ctx=ast.Load()))
+
+
+def pair_functions(program, fn, source, node, params, namer, result, forward, backward,
+                   grads, stack):
+    """The forward and backward functions of a called user function."""
+    fwd_name, bwd_name = program.pairs[program.current]
+    returns = ast.Return(value=grads[0] if len(grads) == 1 else
+                         ast.Tuple(elts=grads, ctx=ast.Load()))
+    head = prune_saves(forward, backward, [returns], params, stack, own_stack=False)
+    loads = names_loaded(backward + [returns])
+    order = params + [n for s in forward for n in _stored_in_order(s)]
+    saved = [v for v in dict.fromkeys(order) if v in loads and v != stack]
+    surely = set(params) | {s.targets[0].id for s in forward if isinstance(s, ast.Assign)}
+    maybe_unbound = [v for v in saved if v not in surely]
+    if maybe_unbound:  # assigned only inside a branch or loop: give it a value to save
+        head.append(ast.Assign(targets=[name(v, store=True) for v in maybe_unbound],
+                               value=ast.Constant(value=None, kind=None), type_comment=None))
+    keep = ast.Tuple(elts=[name(v) for v in saved], ctx=ast.Load())
+    push = [ast.Expr(value=call(ast.Attribute(value=name(stack), attr="append",
+                                              ctx=ast.Load()), [keep]))] if saved else []
+    pop = [assign(ast.Tuple(elts=[name(v, store=True) for v in saved], ctx=ast.Store()),
+                  call(ast.Attribute(value=name(stack), attr="pop", ctx=ast.Load()), []))
+           ] if saved else []
+    comments = program.comments
+    fwd_args = node.args
+    fwd_args.args = [name(stack, store=True)] + fwd_args.args
+    fwd_args.defaults, fwd_args.kw_defaults = [], [None] * len(fwd_args.kwonlyargs)
+    for a in fwd_args.args:
+        a.ctx = ast.Param()
+    fwd_body = head + comments.annotate(forward, source, "") + push + [
+        ast.Return(value=name(result))]
+    bwd_args = ast.arguments(args=[name(stack, store=True), name(namer.adjoint(result))],
+                             posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                             kwarg=None, defaults=[])
+    for a in bwd_args.args:
+        a.ctx = ast.Param()
+    bwd_body = pop + comments.annotate(backward, source, "grad of: ") + [returns]
+    return [(fwd_name, function_def(fwd_name, fwd_args, fwd_body)),
+            (bwd_name, function_def(bwd_name, bwd_args, bwd_body))]
+
+
+def _stored_in_order(stmt):
+    out = []
+    for sub in ast.walk(stmt):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            out.append(sub.id)
+    return out
