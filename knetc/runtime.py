@@ -106,6 +106,9 @@ def unbroadcast(g, x):
     gshape = np.shape(g)
     if gshape == shape:
         return g
+    if isinstance(x, (list, tuple)):
+        raise TypeError("knetc cannot differentiate joining lists with `+`; "
+                        "use lst.append(...) or np.concatenate for arrays")
     if len(gshape) > len(shape):
         g = np.sum(g, axis=tuple(range(len(gshape) - len(shape))))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
@@ -146,6 +149,13 @@ def unpack_grad(d, i, like):
         return zero_grad(like)
     g = d[i] if not isinstance(d, dict) else d.get(i)
     return zero_grad(like) if g is None else g
+
+
+def part_grad(d, start, stop):
+    """Adjoint of the part [start:stop] of a joined list or tuple (None stands for zero)."""
+    if d is None:
+        return None
+    return GradList(d[start:stop])
 
 
 def _is_basic(index):
@@ -214,8 +224,10 @@ def var_grad(g, x, axis=None, ddof=0, keepdims=False):
 
 
 def transpose_grad(g, axes=None):
-    """Adjoint of np.transpose(x, axes)."""
-    if axes is None:
+    """Adjoint of np.transpose(x, axes) and x.transpose(*axes)."""
+    if isinstance(axes, tuple) and len(axes) == 1 and not np.isscalar(axes[0]):
+        axes = axes[0]  # x.transpose((2, 0, 1))
+    if axes is None or len(axes) == 0:
         return np.transpose(g)
     return np.transpose(g, np.argsort(axes))
 

@@ -16,7 +16,7 @@ from .program import Program, entry_returns, pair_functions
 from .resolve import Resolver
 from .reverse import Reverse
 from .saves import prune_saves
-from .syntax import ast, assign, call, name, names_stored, parse_function
+from .syntax import ast, assign, name, names_stored, parse_function
 
 
 def parse_and_check(fn):
@@ -31,7 +31,9 @@ def transform(program, fn, wrt, entry):
     node = source.node
     params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
     every_name = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    namer = Namer(every_name | set(params) | set(dir(builtins)) | set(HELPERS))
+    namer = Namer(every_name | set(params) | set(dir(builtins)) | set(HELPERS) | {"np"},
+                  every_name)
+    program.alias_maps.append(namer.aliases)
     desugar(node, namer)                                           # x += e, for over items
     local_names = set(params) | names_stored(node.body)
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate),
@@ -43,11 +45,11 @@ def transform(program, fn, wrt, entry):
     forward = reverse.sweeps(node.body)                            # forward sweep
     D = {result} if result in active else set()
     backward = reverse.backward(node.body, D)                      # backward sweep
-    grads = [name(namer.adjoint(p)) if p in D else call("zero_grad", [name(p)]) for p in wrt]
+    grads = [name(namer.adjoint(p)) if p in D else namer.call("zero_grad", [name(p)]) for p in wrt]
     if entry:
-        returns = entry_returns(result, grads, wrt, program.many)
+        returns = entry_returns(namer, result, grads, wrt, program.many)
         head = prune_saves(forward, backward, [returns], params, stack, own_stack=True)
-        seed = [assign(namer.adjoint(result), call("seed_grad", [name(result)]))] if D else []
+        seed = [assign(namer.adjoint(result), namer.call("seed_grad", [name(result)]))] if D else []
         args = _without_defaults(node.args)
         body = (head + [program.comments.marker("forward sweep")]
                 + program.comments.annotate(forward, source, "")

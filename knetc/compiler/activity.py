@@ -10,7 +10,25 @@ unused adjoint, never a wrong one.
         k = n + 1
         z = y[k]
 """
-from .syntax import ast, names_loaded
+from .syntax import ast
+
+PURE_CALLS = {"len"}  # calls cheap and pure enough to evaluate again in the backward sweep
+SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+
+
+def differentiable_loads(node):
+    """Names read by `node` other than through `.shape`, `.ndim`, `len(...)` and the like."""
+    if isinstance(node, ast.Attribute) and node.attr in SHAPE_ATTRIBUTES:
+        return set()
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in PURE_CALLS:
+        return set()
+    if isinstance(node, ast.Name):
+        return {node.id} if isinstance(node.ctx, ast.Load) else set()
+    out = set()
+    for child in ast.iter_child_nodes(node):
+        out |= differentiable_loads(child)
+    return out
 
 
 def assignments(body):
@@ -35,7 +53,7 @@ def active_names(body, wrt, propagates=lambda value: True):
     while changed:
         changed = False
         for target, value in pairs:
-            if names_loaded(value) & active and propagates(value):
+            if differentiable_loads(value) & active and propagates(value):
                 for name in _target_names(target) - active:
                     active.add(name)
                     changed = True

@@ -12,10 +12,8 @@ so the generated code keeps the user's `y.shape[1]` rather than a temporary for 
 `if`/`while` tests become names; `return e` becomes an assignment to the result name;
 `a, b = e` becomes indexing; conditional expressions become `if` statements.
 """
+from .activity import PURE_CALLS, differentiable_loads
 from .syntax import ast, assign, copy, name, names_loaded
-
-PURE_CALLS = {"len"}  # calls cheap and pure enough to evaluate again in the backward sweep
-
 
 class ANF:
     def __init__(self, namer, active, local_names):
@@ -69,11 +67,9 @@ class ANF:
             out.append(stmt)
         else:  # check() admits nothing else
             raise AssertionError(f"unexpected statement {type(stmt).__name__}")
-        for new in out:
-            if not hasattr(new, "lineno"):
-                ast.copy_location(new, stmt)
+        for new in out:  # every generated node reports the user's line
             for sub in ast.walk(new):
-                if isinstance(sub, ast.stmt) and not hasattr(sub, "lineno"):
+                if isinstance(sub, (ast.stmt, ast.expr)) and not hasattr(sub, "lineno"):
                     ast.copy_location(sub, stmt)
         return out
 
@@ -120,7 +116,7 @@ class ANF:
         """Whether `node` may stay inside another expression (and be re-evaluated)."""
         if isinstance(node, (ast.Name, ast.Constant)):
             return True
-        if names_loaded(node) & self.active:
+        if differentiable_loads(node) & self.active:
             return False
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call) and not (
@@ -147,8 +143,12 @@ class ANF:
         if self.inline(node) or isinstance(node, ast.BoolOp):
             return node
         if isinstance(node, ast.BinOp):
-            return ast.BinOp(left=self.atom(node.left, out), op=node.op,
-                             right=self.atom(node.right, out))
+            new = ast.BinOp(left=self.atom(node.left, out), op=node.op,
+                            right=self.atom(node.right, out))
+            if isinstance(node.op, ast.Add) and any(
+                    isinstance(side, (ast.List, ast.Tuple)) for side in (node.left, node.right)):
+                new.joins_sequences = True  # `xs + [x]` joins lists; it does not add numbers
+            return new
         if isinstance(node, ast.UnaryOp):
             return ast.UnaryOp(op=node.op, operand=self.atom(node.operand, out))
         if isinstance(node, ast.Compare):

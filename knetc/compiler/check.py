@@ -60,12 +60,25 @@ def check(source):
                     _check_target(source, target)
             if isinstance(sub, ast.For) and sub.orelse or isinstance(sub, ast.While) and sub.orelse:
                 _fail(source, sub, "a loop with an `else:` clause", "use a flag variable")
+            if isinstance(sub, ast.Expr) and _mutates(sub.value):
+                _fail(source, sub, f"in-place mutation of a container "
+                      f"(`.{sub.value.func.attr}(...)`)",
+                      "build a new list instead, e.g. `xs = xs + [x]`")
             if isinstance(sub, ast.Return) and sub is not node.body[-1]:
                 _fail(source, sub, "a `return` before the end of the function",
                       "assign the result to a variable and return it once, at the end")
     if not node.body or not isinstance(node.body[-1], ast.Return) or node.body[-1].value is None:
         _fail(source, node.body[-1] if node.body else node, "a function without a final "
               "`return <value>`", "return the scalar loss on the last line")
+
+
+MUTATORS = {"append", "extend", "insert", "pop", "remove", "update", "setdefault", "clear",
+            "sort", "reverse", "fill", "resize", "put", "itemset", "popitem"}
+
+
+def _mutates(value):
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and value.func.attr in MUTATORS
 
 
 def _check_target(source, target):

@@ -45,33 +45,48 @@ class Desugar(ast.NodeTransformer):
             counter, item = node.target.elts
             seq = self._named(it.args[0], before, node)
             bound = call("len", [name(seq)])
-            loads = [(item, name(seq))]
+            loads = [(item, seq)]
             first = [assign(copy(counter), name(index))]
         elif _is_call_to(it, "zip") and isinstance(node.target, (ast.Tuple, ast.List)) \
                 and len(node.target.elts) == len(it.args):
             seqs = [self._named(a, before, node) for a in it.args]
             lengths = [call("len", [name(s)]) for s in seqs]
             bound = lengths[0] if len(lengths) == 1 else call("min", lengths)
-            loads = list(zip(node.target.elts, [name(s) for s in seqs]))
+            loads = list(zip(node.target.elts, seqs))
             first = []
+        elif _is_dict_view(it) and (it.func.attr != "items" or _pair(node.target)):
+            # `for k, v in d.items()`: loop over a list of the keys, read values by key
+            mapping = self._named(it.func.value, before, node, "mapping")
+            keys = self._named(call("list", [name(mapping)]), before, node, "keys")
+            bound = call("len", [name(keys)])
+            view, target = it.func.attr, node.target
+            if view == "items":
+                key_target, value_target = target.elts
+            elif view == "keys":
+                key_target, value_target = target, None
+            else:
+                key_target, value_target = name(self.namer.fresh("key"), store=True), target
+            first = [assign(copy(key_target), _item(keys, name(index)))]
+            if value_target is not None:
+                first.append(assign(copy(value_target), _item(mapping, _load(key_target))))
+            loads = []
         else:
-            seq = self._named(call("sequence", [it]) if not isinstance(it, ast.Name) else it,
-                              before, node)
+            items = it if isinstance(it, ast.Name) else self.namer.call("sequence", [it])
+            seq = self._named(items, before, node)
             bound = call("len", [name(seq)])
-            loads = [(node.target, name(seq))]
+            loads = [(node.target, seq)]
             first = []
-        items = [assign(copy(t), ast.Subscript(value=s, slice=name(index), ctx=ast.Load()))
-                 for t, s in loads]
+        items = [assign(copy(t), _item(s, name(index))) for t, s in loads]
         for stmt in first + items:
             ast.copy_location(stmt, node)
         loop = ast.For(target=name(index, store=True), iter=call("range", [bound]),
                        body=first + items + node.body, orelse=[], type_comment=None)
         return before + [ast.copy_location(loop, node)]
 
-    def _named(self, expr, before, node):
+    def _named(self, expr, before, node, base="seq"):
         if isinstance(expr, ast.Name):
             return expr.id
-        seq = self.namer.fresh("seq")
+        seq = self.namer.fresh(base)
         before.append(ast.copy_location(assign(seq, expr), node))
         return seq
 
@@ -88,6 +103,24 @@ def desugar(fn_node, namer):
 def _is_call_to(node, fname):
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
         and node.func.id == fname and not node.keywords
+
+
+def _item(seq, index):
+    return ast.Subscript(value=name(seq), slice=index, ctx=ast.Load())
+
+
+def _load(target):
+    node = copy(target)
+    for n in ast.walk(node):
+        if hasattr(n, "ctx"):
+            n.ctx = ast.Load()
+    return node
+
+
+def _is_dict_view(node):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in ("items", "values", "keys") and not node.args \
+        and not node.keywords
 
 
 def _pair(target):

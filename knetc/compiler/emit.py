@@ -18,7 +18,7 @@ _counter = itertools.count(1)
 HELPERS = {k: v for k, v in vars(runtime).items()
            if callable(v) and not k.startswith("_") and getattr(v, "__module__", "") ==
            runtime.__name__}
-HELPERS["np"] = runtime.np
+NUMPY = runtime.np  # generated code calls NumPy as `np`, like the user's code
 
 
 class Comments:
@@ -66,10 +66,18 @@ def function_def(fn_name, args, body):
                            returns=None, type_comment=None, type_params=[])
 
 
-def build(text, fn_name, user_fn, linked):
-    """A live function from generated `text`; `linked` maps generated names to cells."""
+def build(text, fn_name, user_fn, linked, aliases):
+    """A live function from generated `text`.
+
+    `linked` maps the names of generated functions to cells, `aliases` maps names that
+    stand for runtime helpers to the helper's name (`zero_grad_2` -> `zero_grad` when the
+    user's code has a `zero_grad` of its own).
+    """
     user_cells = dict(zip(user_fn.__code__.co_freevars, user_fn.__closure__ or ()))
-    free = sorted(n for n in _loads(text) if n in HELPERS or n in linked or n in user_cells)
+    helpers = {alias: HELPERS[h] for alias, h in aliases.items()}
+    if "np" not in user_fn.__globals__ and "np" not in user_cells:
+        helpers["np"] = NUMPY
+    free = sorted(n for n in _loads(text) if n in helpers or n in linked or n in user_cells)
     factory = (f"def __knetc_factory__({', '.join(free)}):\n"
                + textwrap.indent(text, "    ") + f"    return {fn_name}\n")
     filename = f"<knetc {fn_name} #{next(_counter)}>"
@@ -85,7 +93,7 @@ def build(text, fn_name, user_fn, linked):
             return linked[var]
         if var in user_cells:
             return user_cells[var]
-        return types.CellType(HELPERS[var])
+        return types.CellType(helpers[var])
 
     return types.FunctionType(code, user_fn.__globals__, fn_name, None,
                               tuple(cell(v) for v in code.co_freevars))

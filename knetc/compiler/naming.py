@@ -1,7 +1,7 @@
 """Every name the compiler invents comes from here: temporaries, adjoints, the save stack."""
 import re
 
-from .syntax import ast, expr_text
+from .syntax import ast, call, expr_text
 
 _OPS = {
     "Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "MatMult": "matmul",
@@ -16,9 +16,21 @@ class Namer:
     `w[i]`, `matmul` for `a @ b`), with a numeric suffix when the name is taken.
     """
 
-    def __init__(self, taken):
+    def __init__(self, taken, user_names=()):
         self.taken = set(taken)
+        self.user_names = set(user_names)
         self.adjoints = {}
+        self.aliases = {}  # name used in generated code -> runtime helper it stands for
+
+    def helper(self, helper_name):
+        """How generated code names a runtime helper: itself, unless the user took the name."""
+        if helper_name not in self.aliases.values():
+            alias = self.fresh(helper_name) if helper_name in self.user_names else helper_name
+            self.aliases[alias] = helper_name
+        return next(a for a, h in self.aliases.items() if h == helper_name)
+
+    def call(self, helper_name, args):
+        return call(self.helper(helper_name), args)
 
     def fresh(self, base):
         base = re.sub(r"\W+", "_", base)

@@ -40,7 +40,7 @@ class Program:
         self.pairs = {}      # (function, active parameter names) -> (forward, backward)
         self.pending = []
         self.names = set()
-        self.user_fns = {}   # generated name -> user function it came from
+        self.alias_maps = []  # per function: name in generated code -> runtime helper
 
     def fresh(self, base):
         candidate, k = base, 2
@@ -64,30 +64,30 @@ class Program:
         return self.pairs[key]
 
     def compile(self, build):
-        defs = self.transform(self, self.fn, self.wrt, entry=True)
-        self.user_fns[defs[0][0]] = self.fn
+        """Generate the entry function and every pair it needs; build them all."""
+        defs = self._transform(self.fn, self.wrt, True)
         while self.pending:
             fn, active = self.current = self.pending.pop(0)
-            pair = self.transform(self, fn, list(active), entry=False)
-            for fn_name, _ in pair:
-                self.user_fns[fn_name] = fn
-            defs += pair
-        texts = [(fn_name, self.comments.render(node)) for fn_name, node in defs]
-        cells = {fn_name: types.CellType() for fn_name, _ in defs}
-        for fn_name, text in texts:
-            user_fn = self.user_fns[fn_name]
-            function = build(text, fn_name, user_fn, cells)
-            if not fn_name.endswith("_backward") or fn_name == defs[0][0]:
+            defs += self._transform(fn, list(active), False)
+        texts = [(fn_name, self.comments.render(node)) for (fn_name, node), _, _ in defs]
+        cells = {fn_name: types.CellType() for fn_name, _ in texts}
+        for (fn_name, text), (_, user_fn, aliases) in zip(texts, defs):
+            function = build(text, fn_name, user_fn, cells, aliases)
+            if not fn_name.endswith("_backward") or fn_name == texts[0][0]:
                 function.__defaults__ = user_fn.__defaults__
                 function.__kwdefaults__ = user_fn.__kwdefaults__
             cells[fn_name].cell_contents = function
-        entry = cells[defs[0][0]].cell_contents
+        entry = cells[texts[0][0]].cell_contents
         ordered = texts[1:] + texts[:1]  # callees first, then the gradient itself
         return Compiled(entry, "\n\n".join(text for _, text in ordered), self.wrt)
 
+    def _transform(self, fn, wrt, entry):
+        made = self.transform(self, fn, wrt, entry=entry)
+        return [(d, fn, self.alias_maps[-1]) for d in made]
 
-def entry_returns(result, grads, wrt, many):
-    finals = [call("finalize_grad", [g, name(p)]) for g, p in zip(grads, wrt)]
+
+def entry_returns(namer, result, grads, wrt, many):
+    finals = [namer.call("finalize_grad", [g, name(p)]) for g, p in zip(grads, wrt)]
     grad_expr = ast.Tuple(elts=finals, ctx=ast.Load()) if many else finals[0]
     return ast.Return(value=ast.Tuple(elts=[name(result), grad_expr], ctx=ast.Load()))
 

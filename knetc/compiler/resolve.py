@@ -58,10 +58,15 @@ class Resolver:
     def resolve(self, value):
         """A Binding, or None when the value carries no gradient (comparisons, argmax...)."""
         if isinstance(value, ast.BinOp):
-            return self._bind(self._rule(_OPERATORS.get(type(value.op).__name__), value),
+            if getattr(value, "joins_sequences", False):
+                return self._bind(RULES["join"], [value.left, value.right], {}, value)
+            op = type(value.op).__name__
+            if op == "FloorDiv":
+                return None  # piecewise constant
+            return self._bind(self._rule(_OPERATORS.get(op, op), value),
                               [value.left, value.right], {}, value)
         if isinstance(value, ast.UnaryOp):
-            key = _OPERATORS.get(type(value.op).__name__)
+            key = _OPERATORS.get(type(value.op).__name__)  # `not x` carries no gradient
             return None if key is None else self._bind(self._rule(key, value), [value.operand],
                                                       {}, value)
         if isinstance(value, (ast.Compare, ast.BoolOp, ast.Constant)):
@@ -123,7 +128,7 @@ class Resolver:
     def _rule(self, key, node):
         rule = RULES.get(key)
         if rule is None:
-            raise self._error(node, f"`{expr_text(node)}` ({key} has no adjoint rule)",
+            raise self._error(node, f"`{expr_text(node)}` (`{key}` has no adjoint rule)",
                               "use a differentiable NumPy function, or define the rule with "
                               "@knetc.adjoint")
         return rule

@@ -16,6 +16,7 @@ adjoint holds a value yet.
 """
 import inspect
 
+from .emit import HELPERS
 from .resolve import UserCall
 from .syntax import assign, ast, call, const, copy, name, names_loaded
 
@@ -31,7 +32,7 @@ def restore(var):
 
 
 def zero(namer, var):
-    return assign(namer.adjoint(var), call("zero_grad", [name(var)]))
+    return assign(namer.adjoint(var), namer.call("zero_grad", [name(var)]))
 
 
 class Reverse:
@@ -115,7 +116,8 @@ class Reverse:
     def backward_call(self, var, s, D):
         """`df_a, df_b = f_backward(stack, dy)`, added into the arguments' adjoints."""
         binding, active, bwd = self.calls[id(s)]
-        dvar = name(self.namer.adjoint(var)) if var in D else call("zero_grad", [name(var)])
+        dvar = name(self.namer.adjoint(var)) if var in D else self.namer.call("zero_grad",
+                                                                                [name(var)])
         args = [binding.args[p].id for p in active]
         direct = len(set(args)) == len(args) and not set(args) & D
         outs = [self.namer.adjoint(a) if direct else
@@ -193,8 +195,10 @@ class Reverse:
         if binding is None:
             return []
         rule = binding.rule
-        subst = {rule.result: name(var), "d" + rule.result: dvar}
-        subst.update({p: v for p, v in binding.args.items() if not isinstance(v, tuple)})
+        subst = {h: name(self.namer.helper(h)) for h in rule.helpers if h in HELPERS}
+        subst.update({rule.result: name(var), "d" + rule.result: dvar})
+        subst.update({p: ast.Tuple(elts=list(v), ctx=ast.Load()) if isinstance(v, tuple) else v
+                      for p, v in binding.args.items()})
         code = []
         for param, template in rule.body.items():
             arg = binding.args.get(param)
@@ -206,15 +210,14 @@ class Reverse:
                         code += self.accumulate(item.id, expr, D)
                 continue
             if isinstance(arg, ast.Name) and arg.id in self.active:
-                expr = _substitute(template, subst)
                 self_target = "d" + param
-                if self_target in names_loaded(template):
+                if self_target in names_loaded(template):  # the rule accumulates by itself
                     own = name(self.namer.adjoint(arg.id)) if arg.id in D else const(None)
-                    expr = _substitute(expr, {self_target: own})
+                    expr = _substitute(template, dict(subst, **{self_target: own}))
                     code.append(assign(self.namer.adjoint(arg.id), expr))
                     D.add(arg.id)
                 else:
-                    code += self.accumulate(arg.id, expr, D)
+                    code += self.accumulate(arg.id, _substitute(template, subst), D)
         return code
 
     def accumulate(self, var, expr, D):

@@ -45,6 +45,15 @@ class Rule:
             self._body = body
         return self._body
 
+    @property
+    def helpers(self):
+        """Runtime helpers the template calls (renamed if the user's code took the name)."""
+        params = set(self.signature.parameters) | {self.result, "d" + self.result}
+        loads = set()
+        for template in self.body.values():
+            loads |= {n.id for n in ast.walk(template) if isinstance(n, ast.Name)}
+        return {n for n in loads - params if not n.startswith("d") or n[1:] not in params}
+
     def __repr__(self):
         return f"<adjoint rule {self.name}>"
 

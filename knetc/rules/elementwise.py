@@ -167,5 +167,6 @@ nondiff(
     np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf, np.isfinite,
     np.equal, np.not_equal, np.greater, np.greater_equal, np.less, np.less_equal,
     np.logical_and, np.logical_or, np.logical_not, np.zeros_like, np.ones_like, np.full_like,
-    np.empty_like, int, bool, builtins.round,
+    np.empty_like, int, bool, builtins.round, np.zeros, np.ones, np.full, np.empty, np.eye,
+    np.identity, np.arange, np.linspace, np.tri, np.indices,
 )

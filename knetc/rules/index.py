@@ -19,3 +19,9 @@ def take(y, x, indices, axis=None):
 @rule("tuple", "list")
 def build(y, *items):
     ditems = unpack_grad(dy, i, item)
+
+
+@rule("join")
+def join(y, a, b):
+    da = part_grad(dy, 0, len(a))
+    db = part_grad(dy, len(a), len(y))

@@ -13,8 +13,13 @@ def reshape(y, x, *args, **kwargs):
     dx = np.reshape(dy, np.shape(x))
 
 
-@rule(np.transpose, ".transpose")
+@rule(np.transpose)
 def transpose(y, x, axes=None):
+    dx = transpose_grad(dy, axes)
+
+
+@rule(".transpose")
+def transpose_method(y, x, *axes):
     dx = transpose_grad(dy, axes)
 
 
