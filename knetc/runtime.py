@@ -307,6 +307,38 @@ def nll_grad(g, scores, labels, axis=0):
     return p * (g / batch)
 
 
+def sequence_grad(d, items):
+    """Adjoint of list(items), tuple(items) or sequence(items): the same items, or none for
+    the keys of a dict."""
+    if isinstance(items, dict) or d is None:
+        return None
+    if isinstance(items, np.ndarray):
+        return np.stack([zero_grad(x) if g is None else g for g, x in zip(d, items)])
+    return GradList(d)
+
+
+def sorted_grad(d, items):
+    """Adjoint of sorted(items), defined only where nothing differentiable is sorted."""
+    if isinstance(items, dict) or all(isinstance(k, (str, int)) for k in items):
+        return None
+    raise TypeError("knetc cannot differentiate sorted() of numbers or arrays; "
+                    "sort indices with np.argsort and index with them instead")
+
+
+def choice_grad(d, y, items, i):
+    """Adjoint of the builtins max(a, b, ...) / min(...) for item i: all of it or nothing.
+
+    With one argument, max(seq) picks from the sequence, and item 0 gets a sequence back."""
+    if len(items) == 1:
+        seq = items[0]
+        pick = next(k for k, x in enumerate(seq) if x is y or np.all(x == y))
+        out = GradList([None] * len(seq))
+        out[pick] = d
+        return out
+    pick = next(k for k, x in enumerate(items) if x is y or np.all(x == y))
+    return d if pick == i else zero_grad(items[i])
+
+
 def sequence(items):
     """What a `for` loop iterates over, as something indexable (lists a generator or dict)."""
     if isinstance(items, (list, tuple)) or hasattr(items, "shape"):

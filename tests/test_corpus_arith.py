@@ -225,6 +225,50 @@ def user_names_like_helpers(x):
     return sum_2
 
 
+def int_power_negative_base(x):
+    # x has negative entries: the rule for a constant exponent must not take log(x)
+    return np.sum(x ** 3) + np.sum(x ** 2) + np.sum(x ** -2)
+
+
+def power_at_zero(x):
+    # x contains an exact 0.0, where x ** 2 and x ** 3 are smooth
+    return np.sum(x ** 2) + np.sum(x ** 3) + np.sum(x * x)
+
+
+def many_broadcasts(x, a, b, c, d):
+    # x: (3, 4); a: (1, 4); b: (3, 1); c: (1, 1); d: (1,)
+    return np.sum((x + a) * b - c * x + d)
+
+
+def leading_dim_broadcast(v, Y):
+    # v: (4,), Y: (2, 3, 4)
+    return np.sum(np.tanh(Y * v) + v)
+
+
+def root_mean_square(x):
+    return np.mean(x ** 2) ** 0.5
+
+
+def gaussian_bump(x):
+    return np.sum(np.exp(-x ** 2 / 2.0)) - np.sum(-x ** 2)
+
+
+def manual_sigmoid(x):
+    s = 1 / (1 + np.exp(-x))
+    return np.sum(s * (1 - s))
+
+
+def chained_assignment(x):
+    a = b = x * 2.0
+    a = a + 1.0
+    return np.sum(a * b)
+
+
+def tuple_value_indexed(x, y):
+    t = (x, y * 2.0)
+    return np.sum(t[0] * t[1]) + np.sum(t[-1])
+
+
 ROWS = [
     case(add_row_vector, lambda r: (randn(r, 3, 4), randn(r, 4)), (0, 1)),
     case(add_column_vector, lambda r: (randn(r, 3, 4), randn(r, 3, 1)), (0, 1)),
@@ -267,6 +311,16 @@ ROWS = [
     case(user_names_like_adjoints, lambda r: (randn(r, 4), randn(r, 3)), (0, 1)),
     case(user_names_like_helpers, lambda r: (randn(r, 3),)),
     case(transpose_in_matmul, lambda r: (randn(r, 5, 3), randn(r, 2, 3)), (0, 1)),
+    case(int_power_negative_base, lambda r: (randn(r, 4, margin=0.3),)),
+    case(power_at_zero, lambda r: (np.array([0.0, -0.7, 1.2]),)),
+    case(many_broadcasts, lambda r: (randn(r, 3, 4), randn(r, 1, 4), randn(r, 3, 1),
+                                     randn(r, 1, 1), randn(r, 1)), (0, 1, 2, 3, 4)),
+    case(leading_dim_broadcast, lambda r: (randn(r, 4), randn(r, 2, 3, 4)), (0, 1)),
+    case(root_mean_square, lambda r: (randn(r, 5),)),
+    case(gaussian_bump, lambda r: (randn(r, 4),)),
+    case(manual_sigmoid, lambda r: (randn(r, 2, 3),)),
+    case(chained_assignment, lambda r: (randn(r, 3),)),
+    case(tuple_value_indexed, lambda r: (randn(r, 3), randn(r, 3)), (0, 1)),
 ]
 
 

@@ -207,6 +207,37 @@ def mlp_loss_calls_predict(w, x, y):
     return sumabs2(y - mlp_predict(w, x)) / y.shape[1]
 
 
+def dict_key_loop(p, x):
+    total = 0.0
+    for k in p:
+        total = total + np.sum(np.tanh(p[k] * x))
+    return total
+
+
+def dict_sorted_keys(p, x):
+    h = x
+    for k in sorted(p):
+        h = np.tanh(p[k] @ h)
+    return np.sum(h)
+
+
+def argument_not_used(w, x):
+    # differentiated with respect to w, which the result does not depend on
+    return np.sum(x ** 2)
+
+
+def result_from_shape_only(x, y):
+    # the result depends on x only through its shape
+    return x.shape[0] * 1.5 + np.sum(y ** 2)
+
+
+def dict_of_list_of_dicts(p, x):
+    h = x
+    for layer in p["layers"]:
+        h = np.tanh(layer["W"] @ h + layer["b"])
+    return np.sum(h) * p["scale"]
+
+
 ROWS = [
     case(linreg, _linreg_list, name="linreg-list"),
     case(linreg, _linreg_tuple, name="linreg-tuple"),
@@ -242,6 +273,15 @@ ROWS = [
                                    randn(r, 3))),
     case(container_of_python_floats, lambda r: ((0.5, -1.25), randn(r, 4))),
     case(mlp_loss_calls_predict, _mlp_list),
+    case(dict_key_loop, lambda r: ({"a": randn(r, 3), "b": randn(r, 3), "c": 0.5}, randn(r, 3))),
+    case(dict_sorted_keys, lambda r: ({"l1": randn(r, 3, 3), "l2": randn(r, 2, 3)},
+                                      randn(r, 3))),
+    case(argument_not_used, lambda r: (randn(r, 2, 3), randn(r, 3))),
+    case(result_from_shape_only, lambda r: (randn(r, 4, 2), randn(r, 3))),
+    case(dict_of_list_of_dicts,
+         lambda r: ({"layers": [{"W": randn(r, 3, 3), "b": randn(r, 3)},
+                                {"W": randn(r, 2, 3), "b": randn(r, 2)}], "scale": 0.8},
+                    randn(r, 3))),
 ]
 
 

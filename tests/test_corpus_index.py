@@ -100,6 +100,31 @@ def chained_slices(x):
     return np.sum(x[1:][:, 2:] ** 2) + np.sum(x[:3][1][1:] * 0.5)
 
 
+def sliding_window(x, k):
+    # 1-d convolution written with variable slice bounds; x: (6,), k: (3,)
+    total = 0.0
+    for i in range(len(x) - 2):
+        total = total + np.tanh(np.sum(x[i:i + 3] * k))
+    return total
+
+
+def reverse_loop_index(x):
+    total = 0.0
+    for i in range(len(x) - 1, 0, -1):
+        total = total + x[i] * x[i - 1] ** 2
+    return total
+
+
+def mask_argument(x, mask):
+    # mask: a boolean array argument
+    return np.sum(x[mask] ** 2) + np.sum(np.where(mask, x, -x))
+
+
+def index_argument(x, idx):
+    # idx: an integer array argument with repeats
+    return np.sum(np.sin(x[idx]) * x[idx])
+
+
 ROWS = [
     case(basic_slices, lambda r: (randn(r, 5),)),
     case(negative_indices, lambda r: (randn(r, 5),)),
@@ -123,6 +148,12 @@ ROWS = [
                     randn(r, 3, 5))),
     case(index_of_index, lambda r: (randn(r, 3, 4),)),
     case(chained_slices, lambda r: (randn(r, 4, 5),)),
+    case(sliding_window, lambda r: (randn(r, 6), randn(r, 3)), (0, 1)),
+    case(reverse_loop_index, lambda r: (randn(r, 5),)),
+    case(mask_argument, lambda r: (randn(r, 3, 4), np.array([[True, False, True, True],
+                                                             [False, False, True, False],
+                                                             [True, True, False, True]]))),
+    case(index_argument, lambda r: (randn(r, 5), np.array([4, 0, 4, 2, 4]))),
 ]
 
 

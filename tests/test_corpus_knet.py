@@ -107,6 +107,12 @@ def _knet_mlp_args(r):
             randn(r, 3, 5), r.integers(0, 3, 5))
 
 
+def knet_positional_axis(x, labels):
+    # axis passed positionally; x: (N, C)
+    return nll(x, labels, 1) + np.sum(logp(x, 1) ** 2) * 0.1 + np.sum(softmax(x, 1)[:, 0]) \
+        + np.sum(logsumexp(x, 1))
+
+
 ROWS = [
     case(sigm_layer, lambda r: (randn(r, 2, 3), randn(r, 3, 4)), (0, 1)),
     case(relu_layer, _relu_layer_args, (0, 1, 2)),
@@ -128,6 +134,7 @@ ROWS = [
                                              r.integers(0, 3, 6))),
     case(knet_mlp, _knet_mlp_args),
     case(sigm_gate, lambda r: (randn(r, 4), randn(r, 4)), (0, 1)),
+    case(knet_positional_axis, lambda r: (randn(r, 5, 3), r.integers(0, 3, 5))),
 ]
 
 

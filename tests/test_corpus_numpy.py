@@ -200,6 +200,56 @@ def negative_and_positional_axes(x):
     return np.sum(a ** 2) + np.sum(b) + np.sum(c * x) + np.sum(np.sin(d))
 
 
+def where_scalar_branch(x, y):
+    # x away from 0.2; a Python float in one branch
+    return np.sum(np.where(x > 0.2, y * x, 0.0)) + np.sum(np.where(y < 0, 1.0, y ** 2))
+
+
+def dot_method(x, y):
+    # x: (3, 2), y: (3, 4)
+    return np.sum(x.T.dot(y) ** 2) + x[:, 0].dot(y[:, 1])
+
+
+def stable_logsumexp_by_hand(x):
+    # distinct values: the max is unique
+    m = np.max(x)
+    return np.log(np.sum(np.exp(x - m))) + m
+
+
+def stable_softmax_by_hand(x, y):
+    z = x - np.max(x, axis=0, keepdims=True)
+    e = np.exp(z)
+    p = e / np.sum(e, axis=0, keepdims=True)
+    return -np.sum(y * np.log(p))
+
+
+def methods_on_expressions(x):
+    return np.exp(x).sum(axis=0).max() + (x ** 2).mean() + (x * 2.0).T.sum(axis=1).std()
+
+
+def flatten_ravel_clip_methods(x):
+    f = x.flatten()
+    r = np.ravel(x)
+    c = x.clip(-0.5, 0.5)
+    return np.sum(f * r[::-1]) + np.sum(c ** 2) + np.sum(x.ravel() ** 3)
+
+
+def builtin_abs(x):
+    return np.sum(abs(x) * x) + abs(np.sum(x ** 3))
+
+
+def builtin_max_min(x):
+    # Python builtins max/min on scalars computed from x
+    m = max(np.max(x), 0.1)
+    n = min(np.sum(x ** 2), 100.0)
+    return m + n + max(1.0, np.sum(np.exp(x)))
+
+
+def concatenate_three_negative_axis(a, b, c):
+    z = np.concatenate([a, b, c], axis=-1)
+    return np.sum(np.tanh(z) * np.arange(z.shape[-1]))
+
+
 ROWS = [
     case(exp_log_family, lambda r: (positive(r, 2, 3),)),
     case(sqrt_square, lambda r: (positive(r, 4),)),
@@ -235,6 +285,17 @@ ROWS = [
     case(count_positive, lambda r: (distinct(r, 2, 5),)),
     case(size_ndim_passthrough, lambda r: (randn(r, 2, 3),)),
     case(negative_and_positional_axes, lambda r: (distinct(r, 2, 3, 4),)),
+    case(where_scalar_branch, lambda r: (distinct(r, 3, 3) + 0.01, distinct(r, 3, 3) + 0.01),
+         (0, 1)),
+    case(dot_method, lambda r: (randn(r, 3, 2), randn(r, 3, 4)), (0, 1)),
+    case(stable_logsumexp_by_hand, lambda r: (distinct(r, 5),)),
+    case(stable_softmax_by_hand, lambda r: (distinct(r, 3, 4), positive(r, 3, 4))),
+    case(methods_on_expressions, lambda r: (distinct(r, 3, 4, gap=0.2),)),
+    case(flatten_ravel_clip_methods, lambda r: (distinct(r, 2, 3, gap=0.35) + 0.02,)),
+    case(builtin_abs, lambda r: (distinct(r, 2, 3),)),
+    case(builtin_max_min, lambda r: (distinct(r, 2, 3),)),
+    case(concatenate_three_negative_axis,
+         lambda r: (randn(r, 2, 1), randn(r, 2, 3), randn(r, 2, 2)), (0, 1, 2)),
 ]
 
 

@@ -10,6 +10,7 @@ from .activity import active_names
 from .anf import anf
 from .check import check
 from .desugar import desugar
+from .jumps import jumps
 from .emit import HELPERS, Comments, build, function_def
 from .naming import Namer
 from .program import Program, entry_returns, pair_functions
@@ -34,11 +35,12 @@ def transform(program, fn, wrt, entry):
     namer = Namer(every_name | set(params) | set(dir(builtins)) | set(HELPERS) | {"np"},
                   every_name)
     program.alias_maps.append(namer.aliases)
+    jumps(node, namer)                                             # break, continue, return
     desugar(node, namer)                                           # x += e, for over items
     local_names = set(params) | names_stored(node.body)
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate),
                        local_names)                                # one operation a line
-    resolver = Resolver(source, set(params) | names_stored(node.body))
+    resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases)
     active = active_names(node.body, wrt, resolver.propagates)     # what carries gradient
     stack = namer.fresh("stack")
     reverse = Reverse(namer, resolver, active, params, program, stack)
@@ -47,7 +49,11 @@ def transform(program, fn, wrt, entry):
     backward = reverse.backward(node.body, D)                      # backward sweep
     grads = [name(namer.adjoint(p)) if p in D else namer.call("zero_grad", [name(p)]) for p in wrt]
     if entry:
-        returns = entry_returns(namer, result, grads, wrt, program.many)
+        value = result
+        if reverse.assign_counts.get(result, 0) > 1:  # the backward sweep restores it
+            value = namer.fresh("value")
+            forward.append(assign(value, name(result)))
+        returns = entry_returns(namer, value, grads, wrt, program.many)
         head = prune_saves(forward, backward, [returns], params, stack, own_stack=True)
         seed = [assign(namer.adjoint(result), namer.call("seed_grad", [name(result)]))] if D else []
         args = _without_defaults(node.args)
@@ -75,7 +81,7 @@ def _without_defaults(args):
 def _may_propagate(value):
     """Rough activity before normalization: counting and comparing carry no gradient."""
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-        return value.func.id not in ("range", "len", "enumerate", "zip")
+        return value.func.id not in ("range", "len")
     return not isinstance(value, ast.Compare)
 
 

@@ -36,8 +36,6 @@ UNSUPPORTED = {
     ast.GeneratorExp: ("a generator expression", "write a `for` loop that accumulates"),
     ast.NamedExpr: ("an assignment expression (`:=`)", "assign on its own line"),
     ast.FunctionDef: ("a nested `def`", "define the helper at module level"),
-    ast.Break: ("`break`", "use a `while` loop whose condition ends it"),
-    ast.Continue: ("`continue`", "put the rest of the loop body under an `if`"),
     ast.Set: ("a set", "use a list or tuple"),
     ast.Dict: ("a dict display", "build the dict outside the differentiated function"),
     ast.JoinedStr: (None, None),
@@ -64,12 +62,10 @@ def check(source):
                 _fail(source, sub, f"in-place mutation of a container "
                       f"(`.{sub.value.func.attr}(...)`)",
                       "build a new list instead, e.g. `xs = xs + [x]`")
-            if isinstance(sub, ast.Return) and sub is not node.body[-1]:
-                _fail(source, sub, "a `return` before the end of the function",
-                      "assign the result to a variable and return it once, at the end")
-    if not node.body or not isinstance(node.body[-1], ast.Return) or node.body[-1].value is None:
-        _fail(source, node.body[-1] if node.body else node, "a function without a final "
-              "`return <value>`", "return the scalar loss on the last line")
+            if isinstance(sub, ast.Return) and sub.value is None:
+                _fail(source, sub, "a `return` without a value", "return the scalar loss")
+    if not any(isinstance(n, ast.Return) for s in node.body for n in ast.walk(s)):
+        _fail(source, node, "a function that returns nothing", "return the scalar loss")
 
 
 MUTATORS = {"append", "extend", "insert", "pop", "remove", "update", "setdefault", "clear",

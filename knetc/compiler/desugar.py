@@ -12,7 +12,7 @@ indices, so the adjoint of each item flows back into the sequence it came from:
 through `sequence(...)` (which lists a generator or a dict's keys) unless it is a name.
 Docstrings and `pass` are dropped.
 """
-from .syntax import ast, assign, call, copy, name
+from .syntax import ast, assign, call, const, copy, name
 
 
 class Desugar(ast.NodeTransformer):
@@ -41,12 +41,25 @@ class Desugar(ast.NodeTransformer):
             return node
         before = []
         index = self.namer.fresh("i")
-        if _is_call_to(it, "enumerate") and _pair(node.target) and len(it.args) == 1:
+        if _is_call_to(it, "enumerate") and _pair(node.target) and len(it.args) in (1, 2):
             counter, item = node.target.elts
             seq = self._named(it.args[0], before, node)
             bound = call("len", [name(seq)])
             loads = [(item, seq)]
-            first = [assign(copy(counter), name(index))]
+            start = it.args[1] if len(it.args) == 2 else None
+            first = [assign(copy(counter), name(index) if start is None else
+                            ast.BinOp(left=name(index), op=ast.Add(), right=start))]
+        elif _is_call_to(it, "reversed") and len(it.args) == 1:
+            seq = self._named(it.args[0], before, node)
+            n = call("len", [name(seq)])
+            backwards = call("range", [ast.BinOp(left=n, op=ast.Sub(), right=const(1)),
+                                       const(-1), const(-1)])
+            first = [assign(copy(node.target), _item(seq, name(index)))]
+            loop = ast.For(target=name(index, store=True), iter=backwards,
+                           body=first + node.body, orelse=[], type_comment=None)
+            for stmt in first:
+                ast.copy_location(stmt, node)
+            return before + [ast.copy_location(loop, node)]
         elif _is_call_to(it, "zip") and isinstance(node.target, (ast.Tuple, ast.List)) \
                 and len(node.target.elts) == len(it.args):
             seqs = [self._named(a, before, node) for a in it.args]
@@ -71,8 +84,7 @@ class Desugar(ast.NodeTransformer):
                 first.append(assign(copy(value_target), _item(mapping, _load(key_target))))
             loads = []
         else:
-            items = it if isinstance(it, ast.Name) else self.namer.call("sequence", [it])
-            seq = self._named(items, before, node)
+            seq = self._named(self.namer.call("sequence", [it]), before, node)
             bound = call("len", [name(seq)])
             loads = [(node.target, seq)]
             first = []

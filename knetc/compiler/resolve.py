@@ -8,6 +8,7 @@ anything runs.
 import builtins
 import inspect
 
+from .. import runtime
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
 from .syntax import ast, const, expr_text, names_loaded
@@ -17,8 +18,8 @@ _OPERATORS = {
     "USub": "neg", "UAdd": "pos",
 }
 NONDIFF_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
-NONDIFF_BUILTINS = {range, len, print, isinstance, int, bool, str, type, min, max, enumerate,
-                    zip, sorted, list, tuple, dict, repr}
+NONDIFF_BUILTINS = {range, len, print, isinstance, int, bool, str, type, repr, id, hash,
+                    callable, hasattr}
 
 
 class Binding:
@@ -38,10 +39,11 @@ class UserCall:
 
 
 class Resolver:
-    def __init__(self, source, local_names):
+    def __init__(self, source, local_names, aliases):
         self.source = source
         fn = source.fn
         self.namespace = dict(vars(builtins))
+        self.aliases = aliases  # names in generated code that stand for runtime helpers
         self.namespace.update(fn.__globals__)
         if fn.__closure__:
             for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
@@ -114,6 +116,8 @@ class Resolver:
         return UserCall(fn, dict(bound.arguments))
 
     def lookup(self, func):
+        if isinstance(func, ast.Name) and func.id in self.aliases:
+            return getattr(runtime, self.aliases[func.id])
         try:
             return eval(expr_text(func), self.namespace)  # noqa: S307 (names, attributes)
         except Exception:

@@ -259,13 +259,22 @@ def _assign_counts(body, params):
     return counts
 
 
-def _exposed(body):
+def _exposed(body, defined=()):
     """Names read in `body` before the body itself assigns them (loop-carried values)."""
-    defined, exposed = set(), set()
+    defined, exposed = set(defined), set()
     for stmt in body:
         if isinstance(stmt, ast.Assign):
             exposed |= names_loaded(stmt.value) - defined
             defined.add(stmt.targets[0].id)
+        elif isinstance(stmt, ast.If):
+            exposed |= names_loaded(stmt.test) - defined
+            exposed |= _exposed(stmt.body, defined) | _exposed(stmt.orelse, defined)
+        elif isinstance(stmt, ast.For):
+            exposed |= names_loaded(stmt.iter) - defined
+            exposed |= _exposed(stmt.body, defined | {stmt.target.id})
+        elif isinstance(stmt, ast.While):
+            exposed |= names_loaded(stmt.test) - defined
+            exposed |= _exposed(stmt.body, defined)
         else:
             exposed |= names_loaded(stmt) - defined
     return exposed

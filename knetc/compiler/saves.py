@@ -17,9 +17,12 @@ def prune_saves(forward, backward, tail, params, stack_name, own_stack):
     `tail` holds statements after the backward sweep (the return) whose reads count too;
     `own_stack` says whether this function creates the stack or is handed it by its caller.
     """
-    needed = names_loaded(backward + tail)
-    _rewrite(forward, needed, stack_name)
-    _rewrite(backward, needed, stack_name)
+    while True:  # dropping a save can empty a branch, and the branch's test is no longer read
+        needed = names_loaded(backward + tail)
+        if not (_drop(forward, needed, False) | _drop(backward, needed, True)):
+            break
+    _convert(forward, stack_name)
+    _convert(backward, stack_name)
     unbound = []
     _find_unbound(forward, set(params), unbound, stack_name)
     head = []
@@ -43,14 +46,38 @@ def _is_call(node, fname):
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == fname
 
 
-def _rewrite(stmts, needed, stack_name):
+def _drop(stmts, needed, backward):
+    """Remove saves of unneeded variables, and backward blocks left empty; True if changed."""
+    changed = False
     k = 0
     while k < len(stmts):
         stmt = stmts[k]
         kind, var = _marker(stmt)
         if kind is not None and var not in needed:
             del stmts[k]
+            changed = True
             continue
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                changed |= _drop(block, needed, backward)
+        if isinstance(stmt, (ast.If, ast.For, ast.While)) and _empty(stmt.body) \
+                and _empty(stmt.orelse) and (backward or isinstance(stmt, ast.If)):
+            del stmts[k]  # nothing left to do in it
+            changed = True
+            continue
+        k += 1
+    return changed
+
+
+def _empty(block):
+    return all(isinstance(s, ast.Pass) for s in block)
+
+
+def _convert(stmts, stack_name):
+    """Markers become stack operations; blocks emptied by pruning get a `pass`."""
+    for k, stmt in enumerate(stmts):
+        kind, var = _marker(stmt)
         if kind == SAVE:
             new = ast.Expr(value=call(ast.Attribute(value=name(stack_name), attr="append",
                                                     ctx=ast.Load()), [name(var)]))
@@ -61,10 +88,11 @@ def _rewrite(stmts, needed, stack_name):
         for field in ("body", "orelse"):
             block = getattr(stmt, field, None)
             if isinstance(block, list):
-                _rewrite(block, needed, stack_name)
+                _convert(block, stack_name)
                 if not block and field == "body":
                     block.append(ast.Pass())
-        k += 1
+                elif len(block) > 1:
+                    block[:] = [s for s in block if not isinstance(s, ast.Pass)]
 
 
 def _find_unbound(stmts, defined, unbound, stack_name):

@@ -1,6 +1,9 @@
 """Adjoints of indexing, gathering and building tuples and lists."""
+import builtins
+
 import numpy as np
 
+from .. import runtime
 from . import rule
 
 # ruff: noqa: F821, F841
@@ -25,3 +28,18 @@ def build(y, *items):
 def join(y, a, b):
     da = part_grad(dy, 0, len(a))
     db = part_grad(dy, len(a), len(y))
+
+
+@rule(builtins.list, builtins.tuple, runtime.sequence)
+def sequence(y, items):
+    ditems = sequence_grad(dy, items)
+
+
+@rule(builtins.sorted)
+def sorted(y, items):
+    ditems = sorted_grad(dy, items)
+
+
+@rule(builtins.max, builtins.min)
+def choose(y, *items):
+    ditems = choice_grad(dy, y, items, i)
