@@ -143,6 +143,40 @@ def add_at(dx, x, index, g):
     return out
 
 
+def snapshot(container):
+    """A shallow copy of a list or dict about to be mutated, for the backward sweep."""
+    if isinstance(container, list):
+        return list(container)
+    if isinstance(container, dict):
+        return dict(container)
+    if isinstance(container, np.ndarray):
+        raise TypeError(
+            "knetc does not differentiate assignment into the elements of an array "
+            "(`x[i] = ...`); build the result with np.where, np.concatenate or np.stack, or "
+            "keep the pieces in a list")
+    raise TypeError(f"knetc cannot differentiate mutating a {type(container).__name__}")
+
+
+def item_grad(d, index, like):
+    """Adjoint of the value stored by `s[index] = value`, from the adjoint d of s."""
+    if d is None:
+        return zero_grad(like)
+    g = d.get(index) if isinstance(d, dict) else d[index]
+    return zero_grad(like) if g is None else g
+
+
+def clear_grad(d, index):
+    """The adjoint of s before `s[index] = value`: what was at index was overwritten."""
+    if d is None:
+        return None
+    out = GradDict(d) if isinstance(d, dict) else GradList(d)
+    if isinstance(out, dict):
+        out.pop(index, None)
+    else:
+        out[index] = None
+    return out
+
+
 def unpack_grad(d, i, like):
     """Element i of a container adjoint (None stands for zero)."""
     if d is None:
@@ -173,40 +207,49 @@ def _float_dtype(x, g):
 
 def matmul_grad_a(g, a, b):
     """Adjoint of `a @ b` with respect to a, for vectors, matrices and stacks of them."""
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
-    if a_nd == 2 and b_nd == 2:
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
         return g @ b.T
-    if b_nd == 1:
-        return unbroadcast(np.multiply.outer(g, b) if a_nd > 1 else g * b, a)
-    if a_nd == 1:
-        return unbroadcast(np.sum(b * np.expand_dims(g, -2), axis=-1), a)
-    return unbroadcast(g @ np.swapaxes(b, -1, -2), a)
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2), np.shape(a))
 
 
 def matmul_grad_b(g, a, b):
     """Adjoint of `a @ b` with respect to b."""
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
-    if a_nd == 2 and b_nd == 2:
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
         return a.T @ g
-    if a_nd == 1:
-        return unbroadcast(np.multiply.outer(a, g) if b_nd > 1 else g * a, b)
-    if b_nd == 1:
-        return unbroadcast(np.sum(a * np.expand_dims(g, -1), axis=tuple(range(a_nd - 1))), b)
-    return unbroadcast(np.swapaxes(a, -1, -2) @ g, b)
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2), np.shape(b))
+
+
+def _as_matrices(g, a, b):
+    """a, b and g with vectors promoted to matrices the way `@` promotes them."""
+    a2 = np.expand_dims(a, 0) if np.ndim(a) == 1 else a
+    b2 = np.expand_dims(b, -1) if np.ndim(b) == 1 else b
+    g2 = np.expand_dims(g, -2) if np.ndim(a) == 1 else g
+    g2 = np.expand_dims(g2, -1) if np.ndim(b) == 1 else g2
+    return a2, b2, g2
 
 
 def dot_grad_a(g, a, b):
-    """Adjoint of np.dot(a, b) with respect to a (scalars, vectors, matrices)."""
+    """Adjoint of np.dot(a, b) with respect to a (scalars, vectors, matrices, N-d)."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * b, a)
-    return matmul_grad_a(g, a, b)
+    if np.ndim(b) <= 2:
+        return matmul_grad_a(g, a, b)
+    b_free = [k for k in range(np.ndim(b)) if k != np.ndim(b) - 2]
+    g_free = list(range(np.ndim(a) - 1, np.ndim(g)))
+    return np.tensordot(g, b, axes=(g_free, b_free))
 
 
 def dot_grad_b(g, a, b):
     """Adjoint of np.dot(a, b) with respect to b."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * a, b)
-    return matmul_grad_b(g, a, b)
+    if np.ndim(b) <= 2:
+        return matmul_grad_b(g, a, b)
+    a_free = list(range(np.ndim(a) - 1))
+    out = np.tensordot(a, g, axes=(a_free, a_free))  # contracted axis first
+    return np.moveaxis(out, 0, np.ndim(b) - 2)
 
 
 def extremum_grad(g, y, x, axis=None, keepdims=False):
@@ -229,13 +272,19 @@ def transpose_grad(g, axes=None):
         axes = axes[0]  # x.transpose((2, 0, 1))
     if axes is None or len(axes) == 0:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    return np.transpose(g, np.argsort([a % np.ndim(g) for a in axes]))
 
 
 def split_like(g, parts, axis=0):
     """Adjoint of np.concatenate(parts, axis): g cut into pieces shaped like parts."""
-    sizes = [np.shape(p)[axis] if np.ndim(p) else 1 for p in parts]
-    return GradList(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+    if axis is None:
+        sizes = [np.size(p) for p in parts]
+        pieces = np.split(np.ravel(g), np.cumsum(sizes)[:-1])
+    else:
+        sizes = [np.shape(p)[axis] if np.ndim(p) else 1 for p in parts]
+        pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return GradList(piece if np.shape(piece) == np.shape(p) else np.reshape(piece, np.shape(p))
+                    for piece, p in zip(pieces, parts))
 
 
 def stack_grad(g, parts, axis=0):
@@ -265,21 +314,24 @@ def take_grad(g, x, indices, axis=None):
     if axis is None:
         np.add.at(out.reshape(-1), np.asarray(indices).reshape(-1), np.reshape(g, -1))
     else:
-        moved = np.moveaxis(out, axis, 0)
-        gm = np.moveaxis(g, list(range(axis, axis + np.ndim(indices))),
-                         list(range(np.ndim(indices))))
-        np.add.at(moved, indices, gm)
+        np.add.at(out, (slice(None),) * (axis % out.ndim) + (np.asarray(indices),), g)
     return out
 
 
 def clip_grad(g, x, lo, hi):
-    """Adjoint of np.clip: gradient passes where x is inside [lo, hi]."""
+    """Adjoint of np.clip with respect to x: gradient passes where x is inside [lo, hi]."""
     inside = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
         inside &= x >= lo
     if hi is not None:
         inside &= x <= hi
     return g * inside
+
+
+def clip_bound_grad(g, x, bound, below):
+    """Adjoint of np.clip with respect to a bound: where x is beyond it (below the lower one,
+    or above the upper one)."""
+    return unbroadcast(g * ((x < bound) if below else (x > bound)), bound)
 
 
 def where_grad(g, cond, x, first):
@@ -295,16 +347,14 @@ def astype_grad(g, x, y):
 
 
 def nll_grad(g, scores, labels, axis=0):
-    """Adjoint of knetc.nll: (softmax(scores) - onehot(labels)) * g / batch."""
+    """Adjoint of knetc.nll: (softmax(scores) - onehot(labels)) * g / number of labels."""
     shifted = scores - np.max(scores, axis=axis, keepdims=True)
     p = np.exp(shifted)
     p /= np.sum(p, axis=axis, keepdims=True)
-    labels = np.asarray(labels)
-    batch = labels.size
-    idx = [np.arange(batch)] * 2
-    idx[axis] = labels.reshape(-1)
-    p[tuple(idx)] -= 1
-    return p * (g / batch)
+    labels = np.expand_dims(np.asarray(labels), axis)
+    picked = np.take_along_axis(p, labels, axis=axis)
+    np.put_along_axis(p, labels, picked - 1, axis=axis)
+    return p * (g / max(labels.size, 1))
 
 
 def sequence_grad(d, items):

@@ -11,6 +11,7 @@ from .anf import anf
 from .check import check
 from .desugar import desugar
 from .jumps import jumps
+from .mutation import check_aliases, mutated_names
 from .emit import HELPERS, Comments, build, function_def
 from .naming import Namer
 from .program import Program, entry_returns, pair_functions
@@ -26,8 +27,11 @@ def parse_and_check(fn):
     return source
 
 
-def transform(program, fn, wrt, entry):
-    """Generate the gradient function(s) of `fn` with respect to parameter names `wrt`."""
+def transform(program, fn, wrt, entry, mutated=()):
+    """Generate the gradient function(s) of `fn` with respect to parameter names `wrt`.
+
+    `mutated` names parameters that `fn` mutates in place: their adjoints flow in too.
+    """
     source = parse_and_check(fn)                                   # parse, refuse
     node = source.node
     params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
@@ -37,17 +41,21 @@ def transform(program, fn, wrt, entry):
     program.alias_maps.append(namer.aliases)
     jumps(node, namer)                                             # break, continue, return
     desugar(node, namer)                                           # x += e, for over items
-    local_names = set(params) | names_stored(node.body)
-    node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate),
-                       local_names)                                # one operation a line
     resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases)
-    active = active_names(node.body, wrt, resolver.propagates)     # what carries gradient
+    check_aliases(source, node.body, mutated_names(node.body, resolver.mutations))
+    node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate,
+                                                 resolver.mutations),
+                       resolver.locals)                            # one operation a line
+    resolver.locals = set(params) | names_stored(node.body)
+    active = active_names(node.body, wrt, resolver.propagates,     # what carries gradient
+                          resolver.mutations)
     stack = namer.fresh("stack")
     reverse = Reverse(namer, resolver, active, params, program, stack)
     forward = reverse.sweeps(node.body)                            # forward sweep
-    D = {result} if result in active else set()
+    D = ({result} if result in active else set()) | set(mutated)
     backward = reverse.backward(node.body, D)                      # backward sweep
-    grads = [name(namer.adjoint(p)) if p in D else namer.call("zero_grad", [name(p)]) for p in wrt]
+    grads = [name(namer.adjoint(p)) if p in D else namer.call("zero_grad", [name(p)])
+             for p in wrt]
     if entry:
         value = result
         if reverse.assign_counts.get(result, 0) > 1:  # the backward sweep restores it
@@ -55,7 +63,8 @@ def transform(program, fn, wrt, entry):
             forward.append(assign(value, name(result)))
         returns = entry_returns(namer, value, grads, wrt, program.many)
         head = prune_saves(forward, backward, [returns], params, stack, own_stack=True)
-        seed = [assign(namer.adjoint(result), namer.call("seed_grad", [name(result)]))] if D else []
+        seed = ([assign(namer.adjoint(result), namer.call("seed_grad", [name(result)]))]
+                if result in active else [])
         args = _without_defaults(node.args)
         body = (head + [program.comments.marker("forward sweep")]
                 + program.comments.annotate(forward, source, "")
@@ -63,8 +72,9 @@ def transform(program, fn, wrt, entry):
                 + program.comments.annotate(backward, source, "grad of: ") + [returns])
         return [(program.entry_name(node.name), function_def(program.entry_name(node.name),
                                                              args, body))]
-    return pair_functions(program, fn, source, node, params, namer, result, forward,
-                          backward, grads, stack)
+    incoming = [namer.adjoint(m) for m in mutated]
+    return pair_functions(program, source, node, params, namer, result, forward,
+                          backward, grads, stack, incoming)
 
 
 def compile_gradient(fn, argnums):

@@ -31,8 +31,12 @@ def differentiable_loads(node):
     return out
 
 
-def assignments(body):
-    """(target node, value node) for every assignment in `body`, nested blocks included."""
+def assignments(body, mutations=lambda call: ()):
+    """(target node, value node) for every assignment in `body`, nested blocks included.
+
+    Mutation counts as assignment: `s[i] = v` and `s.append(v)` assign to `s`, and so
+    does a call that mutates its argument `s` (`mutations(call)` names those arguments).
+    """
     out = []
     for stmt in body:
         for sub in ast.walk(stmt):
@@ -42,12 +46,18 @@ def assignments(body):
                 out.append((sub.target, sub))
             elif isinstance(sub, ast.For):
                 out.append((sub.target, sub.iter))
+            elif isinstance(sub, ast.Call):
+                func = sub.func
+                if isinstance(func, ast.Attribute) and func.attr == "append":
+                    out.append((func.value, sub))
+                out.extend((ast.Name(id=n, ctx=ast.Store(), annotation=None,
+                                     type_comment=None), sub) for n in mutations(sub))
     return out
 
 
-def active_names(body, wrt, propagates=lambda value: True):
+def active_names(body, wrt, propagates=lambda value: True, mutations=lambda call: ()):
     """The names in `body` that may depend on the names in `wrt`."""
-    pairs = assignments(body)
+    pairs = assignments(body, mutations)
     active = set(wrt)
     changed = True
     while changed:
@@ -61,4 +71,8 @@ def active_names(body, wrt, propagates=lambda value: True):
 
 
 def _target_names(target):
-    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(e) for e in target.elts))
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value  # `s[i] = v` changes s
+    return {target.id} if isinstance(target, ast.Name) else set()

@@ -35,6 +35,8 @@ class ANF:
             targets = stmt.targets
             if len(targets) == 1 and isinstance(targets[0], ast.Name):
                 self.assign_to(targets[0].id, stmt.value, out)
+            elif len(targets) == 1 and isinstance(targets[0], ast.Subscript):
+                self.setitem(targets[0], self.atom(stmt.value, out), out)
             else:
                 value = self.atom(stmt.value, out)
                 for target in targets:
@@ -63,6 +65,10 @@ class ANF:
             body = self.block(stmt.body)
             loop = ast.While(test=test, body=body + [copy(s) for s in test_stmts], orelse=[])
             out.extend(test_stmts + [loop])
+        elif isinstance(stmt, ast.Expr) and _is_append(stmt.value):
+            call = stmt.value
+            out.append(ast.Expr(value=ast.Call(func=call.func, args=[
+                self.atom(call.args[0], out)], keywords=[])))
         elif isinstance(stmt, (ast.Expr, ast.Assert, ast.Pass)):
             out.append(stmt)
         else:  # check() admits nothing else
@@ -94,8 +100,21 @@ class ANF:
                                  ctx=ast.Load())
             if isinstance(elt, ast.Name):
                 out.append(assign(elt.id, item))
+            elif isinstance(elt, ast.Subscript):
+                self.setitem(elt, self.atom(item, out), out)
             else:
                 self.unpack(elt, self.atom(item, out), out)
+
+    def setitem(self, target, value, out):
+        """`a[i][j] = v` becomes `t = a[i]; t[j] = v; a[i] = t`: each mutation one level deep."""
+        index = self.index(target.slice, out)
+        base = target.value
+        inner = base if isinstance(base, ast.Name) else self.atom(base, out)
+        out.append(ast.Assign(targets=[ast.Subscript(value=name(inner.id), slice=index,
+                                                     ctx=ast.Store())],
+                              value=value, type_comment=None))
+        if isinstance(base, ast.Subscript):
+            self.setitem(base, inner, out)
 
     def ifexp(self, target, node, out):
         test = self.test(node.test, out)
@@ -135,6 +154,8 @@ class ANF:
             return name(tmp)
         simple = self.simple(node, out)
         tmp = self.namer.temp_for(node)
+        if differentiable_loads(node) & self.active:
+            self.active.add(tmp)  # so later uses of the temporary are not inlined
         out.append(assign(tmp, simple))
         return name(tmp)
 
@@ -173,6 +194,9 @@ class ANF:
                                  ctx=ast.Load())
         if isinstance(node, (ast.Tuple, ast.List)):
             return type(node)(elts=[self.atom(e, out) for e in node.elts], ctx=ast.Load())
+        if isinstance(node, ast.Dict):
+            return ast.Dict(keys=[self.index(k, out) for k in node.keys],
+                            values=[self.atom(v, out) for v in node.values])
         if isinstance(node, ast.IfExp):
             tmp = self.namer.fresh("choice")
             self.ifexp(tmp, node, out)
@@ -194,6 +218,12 @@ class ANF:
         while isinstance(func, ast.Attribute):
             func = func.value
         return isinstance(func, ast.Name) and func.id not in self.locals
+
+
+def _is_append(value):
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and value.func.attr == "append" and isinstance(value.func.value, ast.Name) \
+        and len(value.args) == 1 and not value.keywords
 
 
 def anf(fn_node, namer, active, local_names):

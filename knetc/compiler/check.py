@@ -37,7 +37,6 @@ UNSUPPORTED = {
     ast.NamedExpr: ("an assignment expression (`:=`)", "assign on its own line"),
     ast.FunctionDef: ("a nested `def`", "define the helper at module level"),
     ast.Set: ("a set", "use a list or tuple"),
-    ast.Dict: ("a dict display", "build the dict outside the differentiated function"),
     ast.JoinedStr: (None, None),
 }
 
@@ -61,18 +60,19 @@ def check(source):
             if isinstance(sub, ast.Expr) and _mutates(sub.value):
                 _fail(source, sub, f"in-place mutation of a container "
                       f"(`.{sub.value.func.attr}(...)`)",
-                      "build a new list instead, e.g. `xs = xs + [x]`")
+                      "use `.append(...)` or item assignment `s[i] = v`, or build a new list")
             if isinstance(sub, ast.Return) and sub.value is None:
                 _fail(source, sub, "a `return` without a value", "return the scalar loss")
     if not any(isinstance(n, ast.Return) for s in node.body for n in ast.walk(s)):
         _fail(source, node, "a function that returns nothing", "return the scalar loss")
 
 
-MUTATORS = {"append", "extend", "insert", "pop", "remove", "update", "setdefault", "clear",
+MUTATORS = {"extend", "insert", "pop", "remove", "update", "setdefault", "clear",
             "sort", "reverse", "fill", "resize", "put", "itemset", "popitem"}
 
 
 def _mutates(value):
+    """A call of a mutating method other than `.append` (which knetc differentiates)."""
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
         and value.func.attr in MUTATORS
 
@@ -85,8 +85,11 @@ def _check_target(source, target):
             _check_target(source, elt)
         return
     if isinstance(target, ast.Subscript):
-        _fail(source, target, "assignment into an element or slice (`x[i] = ...`)",
-              "build a new array, e.g. with np.concatenate or np.where")
+        root = target
+        while isinstance(root, ast.Subscript):
+            root = root.value
+        if isinstance(root, ast.Name):
+            return  # s[i] = v, s[i][j] = v: mutation of a list or dict
     _fail(source, target, "assignment to an attribute (`obj.a = ...`)",
           "keep the value in a local variable")
 

@@ -54,9 +54,10 @@ class Program:
             self._entry = self.fresh("d" + fn_name)
         return self._entry
 
-    def request(self, fn, active):
-        """Names of the forward/backward pair of `fn` differentiated in parameters `active`."""
-        key = (fn, tuple(active))
+    def request(self, fn, active, mutated=()):
+        """Names of the forward/backward pair of `fn` differentiated in parameters `active`,
+        of which it mutates `mutated` in place."""
+        key = (fn, tuple(active), tuple(mutated))
         if key not in self.pairs:
             base = fn.__name__
             self.pairs[key] = (self.fresh(base + "_forward"), self.fresh(base + "_backward"))
@@ -67,8 +68,8 @@ class Program:
         """Generate the entry function and every pair it needs; build them all."""
         defs = self._transform(self.fn, self.wrt, True)
         while self.pending:
-            fn, active = self.current = self.pending.pop(0)
-            defs += self._transform(fn, list(active), False)
+            fn, active, mutated = self.current = self.pending.pop(0)
+            defs += self._transform(fn, list(active), False, mutated)
         texts = [(fn_name, self.comments.render(node)) for (fn_name, node), _, _ in defs]
         cells = {fn_name: types.CellType() for fn_name, _ in texts}
         for (fn_name, text), (_, user_fn, aliases) in zip(texts, defs):
@@ -81,8 +82,8 @@ class Program:
         ordered = texts[1:] + texts[:1]  # callees first, then the gradient itself
         return Compiled(entry, "\n\n".join(text for _, text in ordered), self.wrt)
 
-    def _transform(self, fn, wrt, entry):
-        made = self.transform(self, fn, wrt, entry=entry)
+    def _transform(self, fn, wrt, entry, mutated=()):
+        made = self.transform(self, fn, wrt, entry, mutated)
         return [(d, fn, self.alias_maps[-1]) for d in made]
 
 
@@ -92,8 +93,8 @@ def entry_returns(namer, result, grads, wrt, many):
     return ast.Return(value=ast.Tuple(elts=[name(result), grad_expr], ctx=ast.Load()))
 
 
-def pair_functions(program, fn, source, node, params, namer, result, forward, backward,
-                   grads, stack):
+def pair_functions(program, source, node, params, namer, result, forward, backward,
+                   grads, stack, incoming):
     """The forward and backward functions of a called user function."""
     fwd_name, bwd_name = program.pairs[program.current]
     returns = ast.Return(value=grads[0] if len(grads) == 1 else
@@ -102,11 +103,18 @@ def pair_functions(program, fn, source, node, params, namer, result, forward, ba
     loads = names_loaded(backward + [returns])
     order = params + [n for s in forward for n in _stored_in_order(s)]
     saved = [v for v in dict.fromkeys(order) if v in loads and v != stack]
-    surely = set(params) | {s.targets[0].id for s in forward if isinstance(s, ast.Assign)}
+    surely = set(params) | {s.targets[0].id for s in forward
+                            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)}
     maybe_unbound = [v for v in saved if v not in surely]
     if maybe_unbound:  # assigned only inside a branch or loop: give it a value to save
-        head.append(ast.Assign(targets=[name(v, store=True) for v in maybe_unbound],
-                               value=ast.Constant(value=None, kind=None), type_comment=None))
+        inits = [s for s in head if isinstance(s, ast.Assign) and len(s.targets) > 1
+                 or isinstance(s.value, ast.Constant)]
+        if inits:
+            have = {t.id for t in inits[0].targets}
+            inits[0].targets += [name(v, store=True) for v in maybe_unbound if v not in have]
+        else:
+            head.append(ast.Assign(targets=[name(v, store=True) for v in maybe_unbound],
+                                   value=ast.Constant(value=None, kind=None), type_comment=None))
     keep = ast.Tuple(elts=[name(v) for v in saved], ctx=ast.Load())
     push = [ast.Expr(value=call(ast.Attribute(value=name(stack), attr="append",
                                               ctx=ast.Load()), [keep]))] if saved else []
@@ -121,7 +129,8 @@ def pair_functions(program, fn, source, node, params, namer, result, forward, ba
         a.ctx = ast.Param()
     fwd_body = head + comments.annotate(forward, source, "") + push + [
         ast.Return(value=name(result))]
-    bwd_args = ast.arguments(args=[name(stack, store=True), name(namer.adjoint(result))],
+    bwd_args = ast.arguments(args=[name(stack, store=True), name(namer.adjoint(result))]
+                             + [name(d) for d in incoming],
                              posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
                              kwarg=None, defaults=[])
     for a in bwd_args.args:

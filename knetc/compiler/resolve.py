@@ -11,6 +11,7 @@ import inspect
 from .. import runtime
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
+from .mutation import mutated_params
 from .syntax import ast, const, expr_text, names_loaded
 
 _OPERATORS = {
@@ -25,9 +26,10 @@ NONDIFF_BUILTINS = {range, len, print, isinstance, int, bool, str, type, repr, i
 class Binding:
     """A rule with the operand node bound to each of its parameters."""
 
-    def __init__(self, rule, args):
+    def __init__(self, rule, args, keys=None):
         self.rule = rule
         self.args = args  # parameter name -> node (a tuple of nodes for *items)
+        self.keys = keys  # for a dict display: the key of each item
 
 
 class UserCall:
@@ -75,6 +77,8 @@ class Resolver:
             return None
         if isinstance(value, ast.Subscript):
             return Binding(RULES["[]"], {"x": value.value, "index": _index_expr(value.slice)})
+        if isinstance(value, ast.Dict):
+            return Binding(RULES["tuple"], {"items": tuple(value.values)}, keys=value.keys)
         if isinstance(value, (ast.Tuple, ast.List)):
             key = "tuple" if isinstance(value, ast.Tuple) else "list"
             return Binding(RULES[key], {"items": tuple(value.elts)})
@@ -99,6 +103,8 @@ class Resolver:
             if rule is None:
                 self._missing(call, obj)
             return self._bind(rule, call.args, keywords, call)
+        if isinstance(func, ast.Attribute) and func.attr == "append":
+            return Binding(RULES[".append"], {"item": call.args[0]})
         if isinstance(func, ast.Attribute):  # a method of a local value
             key = "." + func.attr
             if key in NONDIFF:
@@ -106,6 +112,28 @@ class Resolver:
             return self._bind(self._rule(key, call), [func.value] + call.args, keywords, call)
         raise self._error(call, "a call through a local variable",
                           "call the function by its global name")
+
+    def mutations(self, call):
+        """Names of the arguments that a call to a user function mutates in place."""
+        if not self._is_static(call.func):
+            return []
+        try:
+            fn = self.lookup(call.func)
+        except NoAdjointError:
+            return []
+        if not inspect.isfunction(fn) or (_hashable(fn) and fn in RULES):
+            return []
+        mutated = mutated_params(fn, user_function)
+        if not mutated:
+            return []
+        binding = self._user_call(fn, call, {k.arg: k.value for k in call.keywords})
+        return [arg.id for p, arg in binding.args.items()
+                if p in mutated and isinstance(arg, ast.Name)]
+
+    def setitem(self, stmt):
+        """The binding of the mutation `s[index] = value`."""
+        target = stmt.targets[0]
+        return Binding(RULES["[]="], {"index": _index_expr(target.slice), "value": stmt.value})
 
     def _user_call(self, fn, call, keywords):
         try:
@@ -170,10 +198,34 @@ class Resolver:
             hint="Define one with @knetc.adjoint, compute it from functions knetc knows, "
                  "or wrap the argument in knetc.stop_gradient if no gradient should flow.")
 
+    def uncovered(self, node, rule, param):
+        return self._error(node, f"`{expr_text(node)}` with respect to its argument "
+                           f"`{param}` (the {rule.name} rule has no adjoint for it)",
+                           "pass a constant there, or define a complete rule with "
+                           "@knetc.adjoint")
+
     def _error(self, node, what, hint):
         lineno = getattr(node, "lineno", None)
         return NoAdjointError(f"knetc cannot differentiate {what}", self.source.filename,
                               lineno, self.source.line(lineno), hint=f"Instead: {hint}.")
+
+
+def user_function(fn, func):
+    """The user function that `func` (a name in `fn`'s code) calls, if it is one."""
+    namespace = dict(fn.__globals__)
+    if fn.__closure__:
+        for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+            try:
+                namespace[var] = cell.cell_contents
+            except ValueError:
+                pass
+    try:
+        obj = eval(expr_text(func), namespace)  # noqa: S307 (names and attributes only)
+    except Exception:
+        return None
+    if inspect.isfunction(obj) and not (_hashable(obj) and (obj in RULES or obj in NONDIFF)):
+        return obj
+    return None
 
 
 def operands(value):

@@ -17,10 +17,13 @@ adjoint holds a value yet.
 import inspect
 
 from .emit import HELPERS
-from .resolve import UserCall
+from ..rules import NONDIFF_PARAMS
+from .mutation import mutated_params
+from .resolve import UserCall, user_function
 from .syntax import assign, ast, call, const, copy, name, names_loaded
 
-SAVE, RESTORE = "__save__", "__restore__"
+SAVE, RESTORE = "__save__", "__restore__"            # dropped if the backward never reads v
+SNAPSHOT, UNSNAPSHOT = "__snapshot__", "__unsnapshot__"  # always kept (checks the container)
 
 
 def save(var):
@@ -29,6 +32,28 @@ def save(var):
 
 def restore(var):
     return assign(var, call(RESTORE, []))
+
+
+def snap(namer, var):
+    return ast.Expr(value=call(SNAPSHOT, [namer.call("snapshot", [name(var)])]))
+
+
+def unsnap(var):
+    return assign(var, call(UNSNAPSHOT, []))
+
+
+def _is_append(node):
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+        and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "append"
+
+
+def _mutated_root(stmt):
+    """The container a normalized `s[i] = v` or `s.append(v)` mutates, else None."""
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
+        return stmt.targets[0].value.id
+    if _is_append(stmt):
+        return stmt.value.func.value.id
+    return None
 
 
 def zero(namer, var):
@@ -44,7 +69,7 @@ class Reverse:
         self.program = program        # asked for the generated pair of each called function
         self.stack = stack
         self.counters = {}
-        self.calls = {}               # id(statement) -> (UserCall, active params, backward)
+        self.calls = {}               # id(statement) -> (UserCall, wrt, mutated, backward)
 
     def sweeps(self, body):
         """(forward statements, backward statements given D) for a normalized body."""
@@ -63,13 +88,16 @@ class Reverse:
     def forward(self, stmts, depth):
         out = []
         for s in stmts:
-            if isinstance(s, ast.Assign):
+            root = _mutated_root(s)
+            if root is not None:
+                out += [_at(snap(self.namer, root), s), s]
+            elif isinstance(s, ast.Assign):
                 var = s.targets[0].id
                 self.saves[id(s)] = self.needs_save(var, depth)
                 if self.saves[id(s)]:
                     out.append(_at(save(var), s))
                 self.maybe_defined.add(var)
-                out.append(self.forward_call(s))
+                out += self.forward_call(s)
             elif isinstance(s, ast.If):
                 out.append(_at(ast.If(test=s.test, body=self.forward(s.body, depth),
                                       orelse=self.forward(s.orelse, depth)), s))
@@ -101,36 +129,48 @@ class Reverse:
         """`y = f(a, b)` for a user function f becomes `y = f_forward(stack, a, b)`."""
         value = s.value
         if not (isinstance(value, ast.Call) and names_loaded(value) & self.active):
-            return s
+            return [s]
         binding = self.resolver.resolve(value)
         if not isinstance(binding, UserCall):
-            return s
-        active = [p for p, arg in binding.args.items()
-                  if isinstance(arg, ast.Name) and arg.id in self.active]
-        fwd, bwd = self.program.request(binding.fn, active)
-        self.calls[id(s)] = (binding, active, bwd)
+            return [s]
+        changed = mutated_params(binding.fn, user_function)
+        mutated = [p for p, arg in binding.args.items()
+                   if p in changed and isinstance(arg, ast.Name)]
+        wrt = [p for p, arg in binding.args.items() if p in mutated or (
+            isinstance(arg, ast.Name) and arg.id in self.active)]
+        fwd, bwd = self.program.request(binding.fn, wrt, mutated)
+        self.calls[id(s)] = (binding, wrt, mutated, bwd)
         new = ast.Call(func=name(fwd), args=[name(self.stack)] + value.args,
                        keywords=value.keywords)
-        return _at(assign(s.targets[0].id, new), s)
+        snaps = [_at(snap(self.namer, binding.args[p].id), s) for p in mutated]
+        return snaps + [_at(assign(s.targets[0].id, new), s)]
 
     def backward_call(self, var, s, D):
-        """`df_a, df_b = f_backward(stack, dy)`, added into the arguments' adjoints."""
-        binding, active, bwd = self.calls[id(s)]
+        """`da, db = f_backward(stack, dy)`, added into the arguments' adjoints.
+
+        An argument that f mutates also passes its adjoint in, and gets back the adjoint
+        of the value it had before the call.
+        """
+        binding, wrt, mutated, bwd = self.calls[id(s)]
         dvar = name(self.namer.adjoint(var)) if var in D else self.namer.call("zero_grad",
                                                                                 [name(var)])
-        args = [binding.args[p].id for p in active]
-        direct = len(set(args)) == len(args) and not set(args) & D
-        outs = [self.namer.adjoint(a) if direct else
-                self.namer.fresh(f"d{a}_{binding.fn.__name__}") for a in args]
+        incoming = [name(self.namer.adjoint(binding.args[p].id))
+                    if binding.args[p].id in D else
+                    self.namer.call("zero_grad", [name(binding.args[p].id)]) for p in mutated]
+        args = [binding.args[p].id for p in wrt]
+        direct = len(set(args)) == len(args) and not (set(args) - {
+            binding.args[p].id for p in mutated}) & D
+        outs = [self.namer.adjoint(a) if direct or p in mutated else
+                self.namer.fresh(f"d{a}_{binding.fn.__name__}") for p, a in zip(wrt, args)]
         target = (name(outs[0], store=True) if len(outs) == 1 else
                   ast.Tuple(elts=[name(o, store=True) for o in outs], ctx=ast.Store()))
-        code = [assign(target, call(bwd, [name(self.stack), dvar]))]
-        for a, out in zip(args, outs):
-            if direct:
+        code = [assign(target, call(bwd, [name(self.stack), dvar] + incoming))]
+        for p, a, out in zip(wrt, args, outs):
+            if direct or p in mutated:
                 D.add(a)
             else:
                 code += self.accumulate(a, name(out), D)
-        return code
+        return code + [unsnap(binding.args[p].id) for p in reversed(mutated)]
 
     # backward ---------------------------------------------------------------------------
     def backward(self, stmts, D, depth=0):
@@ -140,6 +180,12 @@ class Reverse:
         return out
 
     def backward_stmt(self, s, D, depth):
+        root = _mutated_root(s)
+        if root is not None:  # s[i] = v, s.append(v)
+            binding = (self.resolver.setitem(s) if isinstance(s, ast.Assign)
+                       else self.resolver.resolve(s.value))
+            code = self.adjoint(root, None, D, binding) if root in D else []
+            return code + [unsnap(root)]
         if isinstance(s, ast.Assign):
             var = s.targets[0].id
             if id(s) in self.calls:
@@ -184,29 +230,35 @@ class Reverse:
             return inits + [loop] + after
         return []  # print(...), assert: forward only
 
-    def adjoint(self, var, value, D):
+    def adjoint(self, var, value, D, binding=None):
         """Statements adding the adjoint of `var = value` into its operands' adjoints."""
         dvar = name(self.namer.adjoint(var))
-        if isinstance(value, ast.Name):
-            return self.accumulate(value.id, dvar, D) if value.id in self.active else []
-        if not names_loaded(value) & self.active:
-            return []
-        binding = self.resolver.resolve(value)
         if binding is None:
-            return []
+            if isinstance(value, ast.Name):
+                return self.accumulate(value.id, dvar, D) if value.id in self.active else []
+            if not names_loaded(value) & self.active:
+                return []
+            binding = self.resolver.resolve(value)
+            if binding is None:
+                return []
         rule = binding.rule
         subst = {h: name(self.namer.helper(h)) for h in rule.helpers if h in HELPERS}
         subst.update({rule.result: name(var), "d" + rule.result: dvar})
         subst.update({p: ast.Tuple(elts=list(v), ctx=ast.Load()) if isinstance(v, tuple) else v
                       for p, v in binding.args.items()})
+        self.check_covered(binding, value)
         code = []
         for param, template in rule.body.items():
+            if param == rule.result:  # a mutation updates the adjoint of its container
+                code.append(assign(dvar.id, _substitute(template, subst)))
+                continue
             arg = binding.args.get(param)
             kind = rule.signature.parameters[param].kind
             if kind is inspect.Parameter.VAR_POSITIONAL:
                 for k, item in enumerate(arg or ()):
                     if isinstance(item, ast.Name) and item.id in self.active:
-                        expr = _substitute(template, dict(subst, i=const(k), item=item))
+                        key = const(k) if binding.keys is None else binding.keys[k]
+                        expr = _substitute(template, dict(subst, i=key, item=item))
                         code += self.accumulate(item.id, expr, D)
                 continue
             if isinstance(arg, ast.Name) and arg.id in self.active:
@@ -219,6 +271,17 @@ class Reverse:
                 else:
                     code += self.accumulate(arg.id, _substitute(template, subst), D)
         return code
+
+    def check_covered(self, binding, value):
+        """A differentiated value passed where the rule has no adjoint is an error, never a
+        silent zero."""
+        rule = binding.rule
+        for param, arg in binding.args.items():
+            if param in rule.body or param in NONDIFF_PARAMS:
+                continue
+            items = arg if isinstance(arg, tuple) else (arg,)
+            if any(isinstance(a, ast.Name) and a.id in self.active for a in items):
+                raise self.resolver.uncovered(value, rule, param)
 
     def accumulate(self, var, expr, D):
         dvar = self.namer.adjoint(var)
@@ -253,7 +316,8 @@ def _assign_counts(body, params):
         for sub in ast.walk(stmt):
             if isinstance(sub, ast.Assign):
                 for t in sub.targets:
-                    counts[t.id] = counts.get(t.id, 0) + 1
+                    if isinstance(t, ast.Name):
+                        counts[t.id] = counts.get(t.id, 0) + 1
             elif isinstance(sub, ast.For):
                 counts[sub.target.id] = counts.get(sub.target.id, 0) + 1
     return counts
@@ -263,7 +327,7 @@ def _exposed(body, defined=()):
     """Names read in `body` before the body itself assigns them (loop-carried values)."""
     defined, exposed = set(defined), set()
     for stmt in body:
-        if isinstance(stmt, ast.Assign):
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
             exposed |= names_loaded(stmt.value) - defined
             defined.add(stmt.targets[0].id)
         elif isinstance(stmt, ast.If):

@@ -7,7 +7,7 @@ loop) is set to None at the top, so there is something to save.
 
     save(t); t = f(x)   ...  restore(t)      ->   t = f(x)   (if the backward never reads t)
 """
-from .reverse import RESTORE, SAVE
+from .reverse import RESTORE, SAVE, SNAPSHOT, UNSNAPSHOT
 from .syntax import assign, ast, call, const, name, names_loaded
 
 
@@ -35,10 +35,13 @@ def prune_saves(forward, backward, tail, params, stack_name, own_stack):
 
 
 def _marker(stmt):
-    if isinstance(stmt, ast.Expr) and _is_call(stmt.value, SAVE):
-        return SAVE, stmt.value.args[0].id
-    if isinstance(stmt, ast.Assign) and _is_call(stmt.value, RESTORE):
-        return RESTORE, stmt.targets[0].id
+    for kind in (SAVE, SNAPSHOT):
+        if isinstance(stmt, ast.Expr) and _is_call(stmt.value, kind):
+            arg = stmt.value.args[0]
+            return kind, arg.id if isinstance(arg, ast.Name) else None
+    for kind in (RESTORE, UNSNAPSHOT):
+        if isinstance(stmt, ast.Assign) and _is_call(stmt.value, kind):
+            return kind, stmt.targets[0].id
     return None, None
 
 
@@ -53,7 +56,7 @@ def _drop(stmts, needed, backward):
     while k < len(stmts):
         stmt = stmts[k]
         kind, var = _marker(stmt)
-        if kind is not None and var not in needed:
+        if kind in (SAVE, RESTORE) and var not in needed:
             del stmts[k]
             changed = True
             continue
@@ -78,11 +81,11 @@ def _convert(stmts, stack_name):
     """Markers become stack operations; blocks emptied by pruning get a `pass`."""
     for k, stmt in enumerate(stmts):
         kind, var = _marker(stmt)
-        if kind == SAVE:
+        if kind in (SAVE, SNAPSHOT):
             new = ast.Expr(value=call(ast.Attribute(value=name(stack_name), attr="append",
-                                                    ctx=ast.Load()), [name(var)]))
+                                                    ctx=ast.Load()), stmt.value.args))
             stmts[k] = ast.copy_location(new, stmt)
-        elif kind == RESTORE:
+        elif kind in (RESTORE, UNSNAPSHOT):
             pop = call(ast.Attribute(value=name(stack_name), attr="pop", ctx=ast.Load()), [])
             stmts[k] = ast.copy_location(assign(var, pop), stmt)
         for field in ("body", "orelse"):
@@ -98,7 +101,8 @@ def _convert(stmts, stack_name):
 def _find_unbound(stmts, defined, unbound, stack_name):
     """Variables appended to the stack at a point where they may not exist yet."""
     for stmt in stmts:
-        if isinstance(stmt, ast.Expr) and _is_append(stmt.value, stack_name):
+        if isinstance(stmt, ast.Expr) and _is_append(stmt.value, stack_name) \
+                and isinstance(stmt.value.args[0], ast.Name):
             var = stmt.value.args[0].id
             if var not in defined:
                 unbound.append(var)

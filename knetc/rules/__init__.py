@@ -17,6 +17,11 @@ from ..compiler.syntax import ast, function_body
 
 RULES = {}        # key (function object, operator symbol, ".method", or ".attribute") -> Rule
 NONDIFF = set()   # keys of functions whose result carries no gradient (argmax, shape, ...)
+# Parameters that take integers, booleans or shapes: no gradient flows into them, and a rule
+# need not say so. Any other parameter without a template refuses a differentiated argument.
+NONDIFF_PARAMS = {"index", "indices", "axis", "axes", "axis1", "axis2", "keepdims", "labels",
+                  "condition", "dtype", "shape", "out", "ddof", "indices_or_sections",
+                  "order", "args", "kwargs", "newshape", "copy"}
 
 
 class Rule:

@@ -144,8 +144,12 @@ def where(y, condition, a, b):
 
 
 @rule(np.clip, ".clip")
-def clip(y, x, a_min=None, a_max=None):
-    dx = clip_grad(dy, x, a_min, a_max)
+def clip(y, x, a_min=None, a_max=None, out=None, *, min=None, max=None):
+    dx = clip_grad(dy, x, a_min if min is None else min, a_max if max is None else max)
+    da_min = clip_bound_grad(dy, x, a_min, True)
+    da_max = clip_bound_grad(dy, x, a_max, False)
+    dmin = clip_bound_grad(dy, x, min, True)
+    dmax = clip_bound_grad(dy, x, max, False)
 
 
 @rule(".astype")

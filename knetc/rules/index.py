@@ -14,6 +14,18 @@ def getitem(y, x, index):
     dx = add_at(dx, x, index, dy)
 
 
+@rule("[]=")
+def setitem(s, index, value):
+    dvalue = item_grad(ds, index, value)
+    ds = clear_grad(ds, index)
+
+
+@rule(".append")
+def append(s, item):
+    ditem = unpack_grad(ds, len(s) - 1, item)
+    ds = part_grad(ds, 0, len(s) - 1)
+
+
 @rule(np.take, ".take")
 def take(y, x, indices, axis=None):
     dx = take_grad(dy, x, indices, axis)

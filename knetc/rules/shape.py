@@ -7,10 +7,24 @@ from . import rule
 # ruff: noqa: F821, F841
 
 
-@rule(np.reshape, ".reshape", np.ravel, ".ravel", ".flatten", np.squeeze, ".squeeze",
-      np.expand_dims, np.atleast_1d, np.atleast_2d)
-def reshape(y, x, *args, **kwargs):
+@rule(np.squeeze, ".squeeze", np.expand_dims, np.atleast_1d, np.atleast_2d)
+def squeeze(y, x, *args, **kwargs):
     dx = np.reshape(dy, np.shape(x))
+
+
+@rule(np.reshape)
+def reshape(y, x, newshape=None, order="C", *, shape=None, copy=None):
+    dx = np.reshape(dy, np.shape(x), order=order)
+
+
+@rule(".reshape")
+def reshape_method(y, x, *shape, order="C", copy=None):
+    dx = np.reshape(dy, np.shape(x), order=order)
+
+
+@rule(np.ravel, ".ravel", ".flatten")
+def ravel(y, x, order="C"):
+    dx = np.reshape(dy, np.shape(x), order=order)
 
 
 @rule(np.transpose)
