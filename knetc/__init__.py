@@ -11,11 +11,12 @@
 """
 from .api import grad, source, value_and_grad
 from .errors import KnetcError, KnetcSyntaxError, NoAdjointError, NonScalarError
+from .extend import adjoint, primitive, stop_gradient
 from .gradcheck import check_grads
 from .nn import accuracy, logp, logsumexp, mat, nll, relu, sigm, softmax, sumabs2
 
 __all__ = [
-    "grad", "value_and_grad", "source", "check_grads",
+    "grad", "value_and_grad", "source", "check_grads", "primitive", "adjoint", "stop_gradient",
     "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError",
     "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",
 ]

@@ -3,6 +3,7 @@ import functools
 import weakref
 
 from .compiler import compile_gradient, parse_and_check
+from .locate import relocate
 
 _cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
 
@@ -30,7 +31,14 @@ def _make(f, argnums, pick, kind):
 
     @functools.wraps(f)
     def gradient(*args, **kwargs):
-        return pick(_compiled(f, argnums).function(*args, **kwargs))
+        compiled = _compiled(f, argnums)
+        try:
+            return pick(compiled.function(*args, **kwargs))
+        except Exception as exc:
+            better = relocate(exc)
+            if better is None:
+                raise
+            raise better from None
 
     gradient._knetc_target = (f, argnums)
     return gradient

@@ -15,6 +15,7 @@ from .. import runtime
 from .syntax import ast, names_loaded, to_source
 
 _counter = itertools.count(1)
+LOCATIONS = {}  # generated file name -> {line: (user file, user line, code)}
 HELPERS = {k: v for k, v in vars(runtime).items()
            if callable(v) and not k.startswith("_") and getattr(v, "__module__", "") ==
            runtime.__name__}
@@ -26,10 +27,12 @@ class Comments:
 
     def __init__(self):
         self.texts = {}
+        self.where = {}  # marker -> (user file, line number, line) it stands for
 
-    def marker(self, text):
+    def marker(self, text, where=None):
         key = f"__knetc_comment_{len(self.texts)}__"
         self.texts[key] = text
+        self.where[key] = where
         return ast.Expr(value=ast.Constant(value=key, kind=None))
 
     def annotate(self, stmts, source, prefix):
@@ -40,7 +43,7 @@ class Comments:
             if lineno is not None and lineno != last:
                 line = source.line(lineno).strip()
                 if line:
-                    out.append(self.marker(prefix + line))
+                    out.append(self.marker(prefix + line, (source.filename, lineno, line)))
                 last = lineno
             for field in ("body", "orelse"):
                 block = getattr(stmt, field, None)
@@ -50,15 +53,24 @@ class Comments:
         return out
 
     def render(self, fn_def):
-        lines = []
+        """(source text, {line number in the text: (user file, user line, its code)})."""
+        lines, where, scopes = [], {}, []  # scopes: (indent, location) of enclosing comments
         for line in to_source(fn_def).splitlines():
+            indent = len(line) - len(line.lstrip())
             stripped = line.strip().strip("'\"")
             if stripped in self.texts:
-                indent = line[: len(line) - len(line.lstrip())]
-                lines.append(f"{indent}# {self.texts[stripped]}")
-            else:
-                lines.append(line)
-        return "\n".join(lines) + "\n"
+                while scopes and scopes[-1][0] >= indent:
+                    scopes.pop()
+                if self.where[stripped]:
+                    scopes.append((indent, self.where[stripped]))
+                lines.append(f"{line[:indent]}# {self.texts[stripped]}")
+                continue
+            while scopes and scopes[-1][0] > indent:
+                scopes.pop()
+            lines.append(line)
+            if scopes:
+                where[len(lines)] = scopes[-1][1]
+        return "\n".join(lines) + "\n", where
 
 
 def function_def(fn_name, args, body):
@@ -66,21 +78,22 @@ def function_def(fn_name, args, body):
                            returns=None, type_comment=None, type_params=[])
 
 
-def build(text, fn_name, user_fn, linked, aliases):
+def build(text, where, fn_name, user_fn, linked, aliases):
     """A live function from generated `text`.
 
     `linked` maps the names of generated functions to cells, `aliases` maps names that
-    stand for runtime helpers to the helper's name (`zero_grad_2` -> `zero_grad` when the
-    user's code has a `zero_grad` of its own).
+    stand for runtime helpers and other objects to them (`zero_grad_2` -> runtime.zero_grad
+    when the user's code has a `zero_grad` of its own).
     """
     user_cells = dict(zip(user_fn.__code__.co_freevars, user_fn.__closure__ or ()))
-    helpers = {alias: HELPERS[h] for alias, h in aliases.items()}
+    helpers = dict(aliases)
     if "np" not in user_fn.__globals__ and "np" not in user_cells:
         helpers["np"] = NUMPY
     free = sorted(n for n in _loads(text) if n in helpers or n in linked or n in user_cells)
     factory = (f"def __knetc_factory__({', '.join(free)}):\n"
                + textwrap.indent(text, "    ") + f"    return {fn_name}\n")
     filename = f"<knetc {fn_name} #{next(_counter)}>"
+    LOCATIONS[filename] = {line + 1: at for line, at in where.items()}  # +1: factory line
     lines = factory.splitlines(True)
     linecache.cache[filename] = (len(factory), None, lines, filename)
     module = compile(factory, filename, "exec")

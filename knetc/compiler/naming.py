@@ -1,6 +1,7 @@
 """Every name the compiler invents comes from here: temporaries, adjoints, the save stack."""
 import re
 
+from .. import runtime
 from .syntax import ast, call, expr_text
 
 _OPS = {
@@ -20,14 +21,20 @@ class Namer:
         self.taken = set(taken)
         self.user_names = set(user_names)
         self.adjoints = {}
-        self.aliases = {}  # name used in generated code -> runtime helper it stands for
+        self.aliases = {}  # name used in generated code -> the object it stands for
 
     def helper(self, helper_name):
         """How generated code names a runtime helper: itself, unless the user took the name."""
-        if helper_name not in self.aliases.values():
-            alias = self.fresh(helper_name) if helper_name in self.user_names else helper_name
-            self.aliases[alias] = helper_name
-        return next(a for a, h in self.aliases.items() if h == helper_name)
+        return self.bind(helper_name, getattr(runtime, helper_name))
+
+    def bind(self, base, obj):
+        """A name for `obj` in generated code: `base`, or a fresh one if the user took it."""
+        for alias, known in self.aliases.items():
+            if known is obj:
+                return alias
+        alias = self.fresh(base) if base in self.user_names or base in self.aliases else base
+        self.aliases[alias] = obj
+        return alias
 
     def call(self, helper_name, args):
         return call(self.helper(helper_name), args)

@@ -70,17 +70,17 @@ class Program:
         while self.pending:
             fn, active, mutated = self.current = self.pending.pop(0)
             defs += self._transform(fn, list(active), False, mutated)
-        texts = [(fn_name, self.comments.render(node)) for (fn_name, node), _, _ in defs]
-        cells = {fn_name: types.CellType() for fn_name, _ in texts}
-        for (fn_name, text), (_, user_fn, aliases) in zip(texts, defs):
-            function = build(text, fn_name, user_fn, cells, aliases)
+        texts = [(fn_name, *self.comments.render(node)) for (fn_name, node), _, _ in defs]
+        cells = {fn_name: types.CellType() for fn_name, _, _ in texts}
+        for (fn_name, text, where), (_, user_fn, aliases) in zip(texts, defs):
+            function = build(text, where, fn_name, user_fn, cells, aliases)
             if not fn_name.endswith("_backward") or fn_name == texts[0][0]:
                 function.__defaults__ = user_fn.__defaults__
                 function.__kwdefaults__ = user_fn.__kwdefaults__
             cells[fn_name].cell_contents = function
         entry = cells[texts[0][0]].cell_contents
         ordered = texts[1:] + texts[:1]  # callees first, then the gradient itself
-        return Compiled(entry, "\n\n".join(text for _, text in ordered), self.wrt)
+        return Compiled(entry, "\n\n".join(text for _, text, _ in ordered), self.wrt)
 
     def _transform(self, fn, wrt, entry, mutated=()):
         made = self.transform(self, fn, wrt, entry, mutated)

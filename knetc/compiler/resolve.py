@@ -8,7 +8,6 @@ anything runs.
 import builtins
 import inspect
 
-from .. import runtime
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
 from .mutation import mutated_params
@@ -98,6 +97,10 @@ class Resolver:
             if obj in NONDIFF or _is_nondiff_builtin(obj) or _is_random(obj):
                 return None
             rule = RULES.get(obj) if _hashable(obj) else None
+            if rule is None and getattr(obj, "_knetc_primitive", False):
+                raise self._error(call, f"`{expr_text(call)}`: {obj.__name__} is marked "
+                                  "@knetc.primitive but has no rule",
+                                  f"define one with @knetc.adjoint({obj.__name__})")
             if rule is None and inspect.isfunction(obj):
                 return self._user_call(obj, call, keywords)
             if rule is None:
@@ -145,7 +148,7 @@ class Resolver:
 
     def lookup(self, func):
         if isinstance(func, ast.Name) and func.id in self.aliases:
-            return getattr(runtime, self.aliases[func.id])
+            return self.aliases[func.id]
         try:
             return eval(expr_text(func), self.namespace)  # noqa: S307 (names, attributes)
         except Exception:

@@ -243,6 +243,10 @@ class Reverse:
                 return []
         rule = binding.rule
         subst = {h: name(self.namer.helper(h)) for h in rule.helpers if h in HELPERS}
+        if rule.namespace is not None:  # a user's rule: its names mean what they mean there
+            for n in rule.helpers - set(HELPERS) - {"np"}:
+                if n in rule.namespace:
+                    subst[n] = name(self.namer.bind(n, rule.namespace[n]))
         subst.update({rule.result: name(var), "d" + rule.result: dvar})
         subst.update({p: ast.Tuple(elts=list(v), ctx=ast.Load()) if isinstance(v, tuple) else v
                       for p, v in binding.args.items()})

@@ -27,8 +27,9 @@ NONDIFF_PARAMS = {"index", "indices", "axis", "axes", "axis1", "axis2", "keepdim
 class Rule:
     """One adjoint template: the primitive's operands and one statement per operand."""
 
-    def __init__(self, template, keys):
+    def __init__(self, template, keys, namespace=None):
         self.template = template
+        self.namespace = namespace  # for rules users define: where their names resolve
         self.name = template.__name__
         self.keys = keys
         signature = inspect.signature(template)

@@ -1,0 +1,27 @@
+"""Report errors raised inside generated gradient code at the user's own source line."""
+from .compiler.emit import LOCATIONS
+from .errors import KnetcSyntaxError
+
+
+def user_location(exc):
+    """(file, line, code) of the user statement whose generated code raised `exc`, or None."""
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        table = LOCATIONS.get(tb.tb_frame.f_code.co_filename)
+        if table is not None:
+            found = table.get(tb.tb_lineno, found)
+        tb = tb.tb_next
+    return found
+
+
+def relocate(exc):
+    """The exception to raise instead of `exc`, or None to re-raise it with a note."""
+    where = user_location(exc)
+    if where is None:
+        return None
+    filename, lineno, code = where
+    if isinstance(exc, TypeError) and str(exc).startswith("knetc "):
+        return KnetcSyntaxError(str(exc), filename, lineno, code)
+    if hasattr(exc, "add_note"):
+        exc.add_note(f"knetc: raised by the gradient of {filename}:{lineno}\n    {code}")
+    return None
