@@ -225,8 +225,8 @@ def _as_matrices(g, a, b):
     """a, b and g with vectors promoted to matrices the way `@` promotes them."""
     a2 = np.expand_dims(a, 0) if np.ndim(a) == 1 else a
     b2 = np.expand_dims(b, -1) if np.ndim(b) == 1 else b
-    g2 = np.expand_dims(g, -2) if np.ndim(a) == 1 else g
-    g2 = np.expand_dims(g2, -1) if np.ndim(b) == 1 else g2
+    g2 = np.expand_dims(g, -1) if np.ndim(b) == 1 else g
+    g2 = np.expand_dims(g2, -2) if np.ndim(a) == 1 else g2
     return a2, b2, g2
 
 
@@ -293,7 +293,8 @@ def stack_grad(g, parts, axis=0):
 
 
 def hstack_axis(parts):
-    return 0 if np.ndim(parts[0]) == 1 else 1
+    """The axis np.hstack joins along: 0 for vectors and scalars, 1 otherwise."""
+    return 0 if np.ndim(parts[0]) <= 1 else 1
 
 
 def vstack_grad(g, parts):
@@ -318,8 +319,11 @@ def take_grad(g, x, indices, axis=None):
     return out
 
 
-def clip_grad(g, x, lo, hi):
-    """Adjoint of np.clip with respect to x: gradient passes where x is inside [lo, hi]."""
+def clip_grad(g, x, lo, hi, lo_keyword=None, hi_keyword=None):
+    """Adjoint of np.clip with respect to x: gradient passes where x is inside [lo, hi]
+    (the bounds given by position, a_min/a_max, or as min/max)."""
+    lo = lo_keyword if lo is None else lo
+    hi = hi_keyword if hi is None else hi
     inside = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
         inside &= x >= lo
@@ -365,6 +369,25 @@ def sequence_grad(d, items):
     if isinstance(items, np.ndarray):
         return np.stack([zero_grad(x) if g is None else g for g, x in zip(d, items)])
     return GradList(d)
+
+
+def values_grad(d, mapping):
+    """Adjoint of list(mapping.values()): each value's adjoint back under its key."""
+    if d is None:
+        return None
+    return GradDict((k, g) for k, g in zip(mapping, d) if g is not None)
+
+
+def items_grad(d, mapping):
+    """Adjoint of list(mapping.items()): the value half of each pair's adjoint."""
+    if d is None:
+        return None
+    return values_grad([None if g is None else g[1] for g in d], mapping)
+
+
+def sum_grad(d, items):
+    """Adjoint of the builtin sum(items): every item gets the whole adjoint."""
+    return GradList(unbroadcast(d, x) for x in items)
 
 
 def sorted_grad(d, items):

@@ -238,11 +238,18 @@ def uses_lambda(x):
     return np.sum(sq(x))
 
 
+def uses_extend(x):
+    parts = [np.sum(x)]
+    parts.extend([np.sum(x ** 2)])
+    return parts[0] + parts[1]
+
+
 @pytest.mark.parametrize("f, needle", [
     pytest.param(uses_try, "try:", id="try"),
     pytest.param(uses_item_assignment, "y[0] = 0.0", id="item_assignment"),
     pytest.param(uses_list_comprehension, "for k in range(3)", id="list_comprehension"),
     pytest.param(uses_lambda, "lambda", id="lambda"),
+    pytest.param(uses_extend, "parts.extend", id="list_extend"),
 ])
 def test_unsupported_code_raises_knetc_syntax_error(f, needle):
     x = np.array([0.5, -0.25, 1.0])

@@ -238,6 +238,33 @@ def dict_of_list_of_dicts(p, x):
     return np.sum(h) * p["scale"]
 
 
+def list_item_assignment(x):
+    hs = [x, x, x]
+    for i in range(1, 3):
+        hs[i] = np.tanh(hs[i - 1] * 1.5)
+    return np.sum(hs[2] * hs[0]) + np.sum(hs[1])
+
+
+def dict_item_assignment(x):
+    cache = dict()
+    cache["h"] = np.tanh(x)
+    cache["y"] = cache["h"] ** 2
+    return np.sum(cache["y"] + cache["h"] * x)
+
+
+def nested_lists_built_in_loop(xs):
+    rows = []
+    for a in xs:
+        row = []
+        row.append(a * 2.0)
+        row.append(np.sin(a))
+        rows.append(row)
+    total = 0.0
+    for row in rows:
+        total = total + np.sum(row[0] * row[1])
+    return total
+
+
 ROWS = [
     case(linreg, _linreg_list, name="linreg-list"),
     case(linreg, _linreg_tuple, name="linreg-tuple"),
@@ -282,6 +309,9 @@ ROWS = [
          lambda r: ({"layers": [{"W": randn(r, 3, 3), "b": randn(r, 3)},
                                 {"W": randn(r, 2, 3), "b": randn(r, 2)}], "scale": 0.8},
                     randn(r, 3))),
+    case(list_item_assignment, lambda r: (randn(r, 3),)),
+    case(dict_item_assignment, lambda r: (randn(r, 4),)),
+    case(nested_lists_built_in_loop, lambda r: ([randn(r, 2), randn(r, 3)],)),
 ]
 
 

@@ -9,9 +9,10 @@ import builtins
 from .activity import active_names
 from .anf import anf
 from .check import check
+from .comprehensions import comprehensions
 from .desugar import desugar
 from .jumps import jumps
-from .mutation import check_aliases, mutated_names
+from .mutation import check_aliases
 from .emit import HELPERS, Comments, build, function_def
 from .naming import Namer
 from .program import Program, entry_returns, pair_functions
@@ -39,10 +40,11 @@ def transform(program, fn, wrt, entry, mutated=()):
     namer = Namer(every_name | set(params) | set(dir(builtins)) | set(HELPERS) | {"np"},
                   every_name)
     program.alias_maps.append(namer.aliases)
+    comprehensions(source, namer)                                  # loops, inlined lambdas
     jumps(node, namer)                                             # break, continue, return
     desugar(node, namer)                                           # x += e, for over items
     resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases)
-    check_aliases(source, node.body, mutated_names(node.body, resolver.mutations))
+    check_aliases(source, node.body, resolver.mutations)
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate,
                                                  resolver.mutations),
                        resolver.locals)                            # one operation a line

@@ -46,25 +46,79 @@ def mutated_names(body, callee_mutations=lambda call: ()):
     return out
 
 
-def check_aliases(source, body, mutated):
-    """Refuse mutation of a variable that shares its object with another variable."""
-    for stmt in body:
-        for sub in ast.walk(stmt):
-            if not isinstance(sub, ast.Assign) or len(sub.targets) != 1:
-                continue
-            target, value = sub.targets[0], sub.value
-            if not isinstance(target, ast.Name):
-                continue
-            copied = isinstance(value, ast.Name) and (target.id in mutated or
-                                                      value.id in mutated)
-            part = target.id in mutated and isinstance(value, (ast.Subscript, ast.Attribute))
-            if copied or part:
-                line = source.line(sub.lineno)
-                raise KnetcSyntaxError(
-                    f"knetc cannot differentiate mutating `{target.id}`, which shares its "
-                    "object with another variable", source.filename, sub.lineno, line,
-                    hint="Instead: mutate through the original name (`grid[0][1] = v`), "
-                         "or build a new list (`row = list(grid[0])`).")
+def check_aliases(source, body, mutations=lambda call: ()):
+    """Refuse mutating a variable whose object another variable or container also holds.
+
+    Statements are followed in order (loop bodies twice, to see the next iteration): a
+    variable is "shared" once it is a copy of another, a part of one (`row = grid[0]`), or
+    stored into a container (`rows.append(row)`); rebinding it to a new value (`row = []`)
+    makes it its own again. Mutating a shared variable is refused.
+    """
+    _Aliases(source, mutations).block(body, set())
+
+
+class _Aliases:
+    def __init__(self, source, mutations):
+        self.source = source
+        self.mutations = mutations
+
+    def block(self, stmts, shared):
+        for stmt in stmts:
+            if isinstance(stmt, (ast.For, ast.While)):
+                for _ in range(2):
+                    self.block(stmt.body, shared)
+            elif isinstance(stmt, ast.If):
+                self.block(stmt.body, shared)
+                self.block(stmt.orelse, shared)
+            else:
+                self.statement(stmt, shared)
+
+    def statement(self, stmt, shared):
+        for sub in ast.walk(stmt):  # mutations first: they see the state before this line
+            if isinstance(sub, ast.Call):
+                func = sub.func
+                if isinstance(func, ast.Attribute) and func.attr in MUTATORS \
+                        and isinstance(func.value, ast.Name):
+                    self.mutate(func.value.id, stmt, shared)
+                for arg in self.mutations(sub):
+                    self.mutate(arg, stmt, shared)
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                for elt in (target.elts if isinstance(target, (ast.Tuple, ast.List))
+                            else [target]):
+                    if isinstance(elt, ast.Subscript):
+                        self.mutate(mutation_root(elt), stmt, shared)
+        for sub in ast.walk(stmt):  # then what this line makes shared
+            if isinstance(sub, (ast.List, ast.Tuple, ast.Set)) and isinstance(sub.ctx, ast.Load):
+                shared.update(e.id for e in sub.elts if isinstance(e, ast.Name))
+            elif isinstance(sub, ast.Dict):
+                shared.update(v.id for v in sub.values if isinstance(v, ast.Name))
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr in MUTATORS:
+                shared.update(a.id for a in sub.args if isinstance(a, ast.Name))
+        if isinstance(stmt, ast.Assign):
+            value = stmt.value
+            for target in stmt.targets:
+                if isinstance(target, ast.Subscript) and isinstance(value, ast.Name):
+                    shared.add(value.id)  # s[k] = v: v now lives in s too
+                elif isinstance(target, ast.Name):
+                    if isinstance(value, ast.Name):
+                        shared.update((target.id, value.id))
+                    elif isinstance(value, (ast.Subscript, ast.Attribute)):
+                        shared.add(target.id)
+                    else:
+                        shared.discard(target.id)  # a new object of its own
+                elif isinstance(target, (ast.Tuple, ast.List)):
+                    shared.update(e.id for e in target.elts if isinstance(e, ast.Name))
+
+    def mutate(self, var, stmt, shared):
+        if var in shared:
+            line = self.source.line(stmt.lineno)
+            raise KnetcSyntaxError(
+                f"knetc cannot differentiate mutating `{var}` here: its object is also "
+                "held by another variable or container", self.source.filename, stmt.lineno,
+                line, hint="Instead: mutate through the original name (`grid[0][1] = v`), "
+                "mutate before storing it, or copy first (`row = list(grid[0])`).")
 
 
 _cache = {}

@@ -50,7 +50,7 @@ def positive(y, x):
     dx = dy
 
 
-@rule("copy", np.copy, ".copy", np.array, np.asarray, float, np.float64, np.float32)
+@rule(np.copy, ".copy", np.array, np.asarray, float, np.float64, np.float32)
 def identity(y, x, *args, **kwargs):
     dx = unbroadcast(dy, x)
 
@@ -145,7 +145,7 @@ def where(y, condition, a, b):
 
 @rule(np.clip, ".clip")
 def clip(y, x, a_min=None, a_max=None, out=None, *, min=None, max=None):
-    dx = clip_grad(dy, x, a_min if min is None else min, a_max if max is None else max)
+    dx = clip_grad(dy, x, a_min, a_max, min, max)
     da_min = clip_bound_grad(dy, x, a_min, True)
     da_max = clip_bound_grad(dy, x, a_max, False)
     dmin = clip_bound_grad(dy, x, min, True)

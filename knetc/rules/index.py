@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from .. import runtime
-from . import rule
+from . import nondiff, rule
 
 # ruff: noqa: F821, F841
 
@@ -55,3 +55,21 @@ def sorted(y, items):
 @rule(builtins.max, builtins.min)
 def choose(y, *items):
     ditems = choice_grad(dy, y, items, i)
+
+
+@rule(".values")
+def values(y, mapping):
+    dmapping = values_grad(dy, mapping)
+
+
+@rule(".items")
+def items(y, mapping):
+    dmapping = items_grad(dy, mapping)
+
+
+@rule(".get")
+def get(y, mapping, key, default=None):
+    dmapping = add_at(dmapping, mapping, key, dy)
+
+
+nondiff(".keys")

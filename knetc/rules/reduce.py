@@ -39,6 +39,12 @@ def std(y, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     dx = var_grad(dy / (2 * y), x, axis, ddof, keepdims)
 
 
+@rule(builtins.sum)
+def builtin_sum(y, items, start=0):
+    ditems = sum_grad(dy, items)
+    dstart = unbroadcast(dy, start)
+
+
 @rule(nn.sumabs2)
 def sumabs2(y, x):
     dx = dy * 2 * x
