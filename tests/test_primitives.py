@@ -1103,6 +1103,29 @@ def sorted_dict_keys(p):
     return total
 
 
+def dict_values_sum(d):
+    return np.sum(sum(d.values()) * W3)
+
+
+def dict_items_loop(d):
+    total = 0.0
+    for pair in d.items():
+        total = total + np.sum(pair[1] ** 2)
+    return total
+
+
+def dict_get(d):
+    return np.sum(d.get("a") * W3) + np.sum(d["b"])
+
+
+def builtin_sum_list(a, b):
+    return np.sum(sum([a, 2.0 * b]) * W3)
+
+
+def builtin_sum_start(a, b):
+    return np.sum(sum([a], b) * W3)
+
+
 def builtin_max_floats(a, b):
     return max(a, b) * 1.7 + a
 
@@ -1843,6 +1866,21 @@ TABLE = {
     "sorted": [
         row(sorted_dict_keys, args(lambda r: {"b": randn(r, 3), "a": randn(r, 3)}),
             [builtins.sorted]),
+    ],
+    "values": [
+        row(dict_values_sum, args(lambda r: {"a": randn(r, 3), "b": randn(r, 3)}),
+            [".values"]),
+    ],
+    "items": [
+        row(dict_items_loop, args(lambda r: {"a": randn(r, 3), "b": randn(r, 2)}),
+            [".items"]),
+    ],
+    "get": [
+        row(dict_get, args(lambda r: {"a": randn(r, 3), "b": randn(r, 2)}), [".get"]),
+    ],
+    "builtin_sum": [
+        row(builtin_sum_list, args(normal(3), normal(3)), [builtins.sum], BOTH),
+        row(builtin_sum_start, args(normal(3), normal(3)), [builtins.sum], BOTH),
     ],
     "choose": [
         row(builtin_max_floats, lambda r: tuple(float(v) for v in distinct(r, 2)),
