@@ -3,6 +3,8 @@
 Generated code runs in a namespace holding these names, so a gradient reads
 `dw = add_at(dw, w, i, dw_i)` rather than a page of type dispatch.
 """
+import copy
+
 import numpy as np
 
 from .errors import NonScalarError
@@ -58,6 +60,8 @@ def zero_grad(x):
         return None
     if hasattr(x, "dtype") and hasattr(x, "shape"):  # NumPy scalars and other array types
         return x * 0
+    if hasattr(x, "__dict__") and not callable(x):  # an object holding parameters
+        return GradDict()
     return 0.0
 
 
@@ -97,7 +101,24 @@ def finalize_grad(grad, like):
         return like.dtype.type(0) if grad is None else like.dtype.type(np.sum(grad))
     if isinstance(like, (float, int)) and not isinstance(like, bool):
         return 0.0 if grad is None else float(np.sum(grad))
+    if hasattr(like, "__dict__") and not callable(like):  # an object: a copy holding grads
+        out = copy.copy(like)
+        grad = grad if grad is not None else {}
+        for key, value in vars(like).items():
+            if _differentiable(value):
+                setattr(out, key, finalize_grad(grad.get(key), value))
+        return out
     return grad
+
+
+def _differentiable(value):
+    if isinstance(value, (float, np.ndarray, np.floating)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_differentiable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_differentiable(v) for v in value.values())
+    return hasattr(value, "__dict__") and not callable(value)
 
 
 def unbroadcast(g, x):
@@ -141,6 +162,19 @@ def add_at(dx, x, index, g):
     else:
         np.add.at(out, index, g)
     return out
+
+
+def add_attr(d, obj, attr, g):
+    """Add g into the adjoint of obj at attribute `attr` (the adjoint is a dict by name)."""
+    d = GradDict() if d is None else d
+    d[attr] = add_grads(d.get(attr), g)
+    return d
+
+
+def call_adjoint(fn, i, g, y, args):
+    """Adjoint for argument i of `y = fn(*args)` when fn is known only at run time."""
+    from .rules.dynamic import vjp  # the rule table imports this module
+    return vjp(fn, i)(g, y, *args)
 
 
 def snapshot(container):

@@ -5,6 +5,8 @@ user function asks the Program for that function's forward/backward pair, which 
 compiled the same way, so the whole call tree shows up in `knetc.source`.
 """
 import builtins
+import os
+import sys
 
 from .activity import active_names
 from .anf import anf
@@ -19,7 +21,7 @@ from .program import Program, entry_returns, pair_functions
 from .resolve import Resolver
 from .reverse import Reverse
 from .saves import prune_saves
-from .syntax import ast, assign, name, names_stored, parse_function
+from .syntax import ast, assign, name, names_stored, parse_function, to_source
 
 
 def parse_and_check(fn):
@@ -43,14 +45,17 @@ def transform(program, fn, wrt, entry, mutated=()):
     comprehensions(source, namer)                                  # loops, inlined lambdas
     jumps(node, namer)                                             # break, continue, return
     desugar(node, namer)                                           # x += e, for over items
+    show("desugared", fn, node)
     resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases)
     check_aliases(source, node.body, resolver.mutations)
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate,
                                                  resolver.mutations),
                        resolver.locals)                            # one operation a line
     resolver.locals = set(params) | names_stored(node.body)
+    show("normalized (one operation per line)", fn, node)
     active = active_names(node.body, wrt, resolver.propagates,     # what carries gradient
                           resolver.mutations)
+    show("active (may carry a gradient)", fn, ", ".join(sorted(active)))
     stack = namer.fresh("stack")
     reverse = Reverse(namer, resolver, active, params, program, stack)
     forward = reverse.sweeps(node.body)                            # forward sweep
@@ -79,10 +84,19 @@ def transform(program, fn, wrt, entry, mutated=()):
                           backward, grads, stack, incoming)
 
 
+def show(stage, fn, what):
+    """With KNETC_VERBOSE=1 in the environment, print each stage of the compilation."""
+    if os.environ.get("KNETC_VERBOSE", "") not in ("", "0"):
+        text = what if isinstance(what, str) else to_source(what)
+        print(f"--- knetc: {fn.__qualname__}, {stage}\n{text}", file=sys.stderr)
+
+
 def compile_gradient(fn, argnums):
     """Compile the value-and-gradient function of `fn` for positional arguments `argnums`."""
     program = Program(fn, argnums, transform)
-    return program.compile(build)
+    compiled = program.compile(build)
+    show("generated", fn, compiled.text)
+    return compiled
 
 
 def _without_defaults(args):

@@ -34,9 +34,10 @@ class Binding:
 class UserCall:
     """A call to another user function: it gets its own generated forward/backward pair."""
 
-    def __init__(self, fn, args):
+    def __init__(self, fn, args, call):
         self.fn = fn
         self.args = args  # parameter name -> argument node, for the arguments passed
+        self.call = call  # the call with `self` passed explicitly for a method
 
 
 class Resolver:
@@ -84,7 +85,9 @@ class Resolver:
         if isinstance(value, ast.Attribute):
             if value.attr in NONDIFF_ATTRIBUTES:
                 return None
-            return self._bind(self._rule("." + value.attr, value), [value.value], {}, value)
+            if "." + value.attr in RULES:  # x.T
+                return self._bind(RULES["." + value.attr], [value.value], {}, value)
+            return Binding(RULES["."], {"obj": value.value, "attr": const(value.attr)})
         if isinstance(value, ast.Call):
             return self._call(value)
         return None
@@ -108,6 +111,15 @@ class Resolver:
             return self._bind(rule, call.args, keywords, call)
         if isinstance(func, ast.Attribute) and func.attr == "append":
             return Binding(RULES[".append"], {"item": call.args[0]})
+        method = self._own_method(func)
+        if method is not None:  # self.predict(x) inside a method of the same class
+            return self._user_call(method, ast.Call(func=func, args=[func.value] + call.args,
+                                                    keywords=call.keywords), keywords)
+        if isinstance(func, ast.Name) and func.id in self.locals:  # act = np.tanh; act(x)
+            if keywords:
+                raise self._error(call, "a call through a variable with keyword arguments",
+                                  "pass the arguments by position")
+            return Binding(RULES["call"], {"fn": func, "items": tuple(call.args)})
         if isinstance(func, ast.Attribute):  # a method of a local value
             key = "." + func.attr
             if key in NONDIFF:
@@ -138,13 +150,28 @@ class Resolver:
         target = stmt.targets[0]
         return Binding(RULES["[]="], {"index": _index_expr(target.slice), "value": stmt.value})
 
+    def _own_method(self, func):
+        """The method `self.name` refers to, when compiling a method of that class."""
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        fn = self.source.fn
+        params = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+        owner = fn.__qualname__.rpartition(".")[0]
+        if not params or func.value.id != params[0] or not owner or "<" in owner:
+            return None
+        cls = fn.__globals__.get(owner.split(".")[0])
+        for part in owner.split(".")[1:]:
+            cls = getattr(cls, part, None)
+        method = getattr(cls, func.attr, None) if cls is not None else None
+        return method if inspect.isfunction(method) else None
+
     def _user_call(self, fn, call, keywords):
         try:
             bound = inspect.signature(fn).bind(*call.args, **keywords)
         except TypeError as exc:
             raise self._error(call, f"`{expr_text(call)}` ({exc})",
                               f"call {fn.__name__} with arguments matching its definition")
-        return UserCall(fn, dict(bound.arguments))
+        return UserCall(fn, dict(bound.arguments), call)
 
     def lookup(self, func):
         if isinstance(func, ast.Name) and func.id in self.aliases:

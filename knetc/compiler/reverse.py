@@ -140,8 +140,8 @@ class Reverse:
             isinstance(arg, ast.Name) and arg.id in self.active)]
         fwd, bwd = self.program.request(binding.fn, wrt, mutated)
         self.calls[id(s)] = (binding, wrt, mutated, bwd)
-        new = ast.Call(func=name(fwd), args=[name(self.stack)] + value.args,
-                       keywords=value.keywords)
+        new = ast.Call(func=name(fwd), args=[name(self.stack)] + binding.call.args,
+                       keywords=binding.call.keywords)
         snaps = [_at(snap(self.namer, binding.args[p].id), s) for p in mutated]
         return snaps + [_at(assign(s.targets[0].id, new), s)]
 

@@ -21,7 +21,7 @@ NONDIFF = set()   # keys of functions whose result carries no gradient (argmax, 
 # need not say so. Any other parameter without a template refuses a differentiated argument.
 NONDIFF_PARAMS = {"index", "indices", "axis", "axes", "axis1", "axis2", "keepdims", "labels",
                   "condition", "dtype", "shape", "out", "ddof", "indices_or_sections",
-                  "order", "args", "kwargs", "newshape", "copy"}
+                  "order", "args", "kwargs", "newshape", "copy", "attr", "fn"}
 
 
 class Rule:

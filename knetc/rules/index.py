@@ -73,3 +73,13 @@ def get(y, mapping, key, default=None):
 
 
 nondiff(".keys")
+
+
+@rule(".")
+def attribute(y, obj, attr):
+    dobj = add_attr(dobj, obj, attr, dy)
+
+
+@rule("call")
+def call_through(y, fn, *items):
+    ditems = call_adjoint(fn, i, dy, y, items)
