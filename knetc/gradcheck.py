@@ -117,8 +117,18 @@ def _arg_names(f, n):
     return names
 
 
+class _Attr(str):
+    """A path step through an attribute (`model.w`) rather than an index."""
+
+
+def _is_object(a):
+    """A plain object whose attributes may hold parameters (a small Model class)."""
+    return hasattr(a, "__dict__") and not callable(a) and not isinstance(
+        a, (np.ndarray, np.generic, dict, list, tuple, numbers.Number))
+
+
 def _path_str(name, path):
-    return name + "".join(f"[{k!r}]" for k in path)
+    return name + "".join(f".{k}" if isinstance(k, _Attr) else f"[{k!r}]" for k in path)
 
 
 def _is_scalar_leaf(x):
@@ -140,6 +150,16 @@ def _describe(x):
 def _match(a, g, path, name, leaves, argpos):
     """Check g mirrors a at every float leaf; collect the leaves. Return whether any were found."""
     where = _path_str(name, path)
+    if _is_object(a):
+        found = False
+        for k, v in vars(a).items():
+            if _has_float(v):
+                if not hasattr(g, k):
+                    raise AssertionError(f"check_grads: gradient of {where} should have an "
+                                         f"attribute {k!r}, got {_describe(g)}")
+                found = _match(v, getattr(g, k), path + (_Attr(k),), name, leaves,
+                               argpos) or found
+        return found
     if isinstance(a, dict):
         found = False
         for k, v in a.items():
@@ -171,6 +191,8 @@ def _match(a, g, path, name, leaves, argpos):
 
 
 def _has_float(a):
+    if _is_object(a):
+        return any(_has_float(v) for v in vars(a).values())
     if isinstance(a, dict):
         return any(_has_float(v) for v in a.values())
     if isinstance(a, (list, tuple)):
@@ -243,6 +265,11 @@ def _copy_args(args, nums, subst=None):
 def _rebuild(a, path, argpos, subst):
     if (argpos, path) in subst:
         return subst[(argpos, path)]
+    if _is_object(a):
+        c = copy.copy(a)
+        for k, v in vars(a).items():
+            setattr(c, k, _rebuild(v, path + (_Attr(k),), argpos, subst))
+        return c
     if isinstance(a, dict):
         c = copy.copy(a)  # keeps dict subclasses such as OrderedDict
         for k, v in a.items():

@@ -1126,6 +1126,22 @@ def builtin_sum_start(a, b):
     return np.sum(sum([a], b) * W3)
 
 
+class Params:
+    """A small object whose attributes hold parameters."""
+
+    def __init__(self, w, b):
+        self.w, self.b, self.label = w, b, "layer"
+
+
+def attribute_read(p, x):
+    return np.sum(np.tanh(p.w @ x + p.b) * W3)
+
+
+def call_through_variable(x, deep):
+    act = np.tanh if deep else np.sin
+    return np.sum(act(x) * W3) + np.sum(act(x * 2.0))
+
+
 def builtin_max_floats(a, b):
     return max(a, b) * 1.7 + a
 
@@ -1878,6 +1894,14 @@ TABLE = {
     "get": [
         row(dict_get, args(lambda r: {"a": randn(r, 3), "b": randn(r, 2)}), [".get"]),
     ],
+    "attribute": [
+        row(attribute_read, args(lambda r: Params(randn(r, 3, 2), randn(r, 3)), normal(2)),
+            ["."], BOTH),
+    ],
+    "call_through": [
+        row(call_through_variable, lambda r: (randn(r, 3), True), ["call"]),
+        row(call_through_variable, lambda r: (randn(r, 3), False), ["call"]),
+    ],
     "builtin_sum": [
         row(builtin_sum_list, args(normal(3), normal(3)), [builtins.sum], BOTH),
         row(builtin_sum_start, args(normal(3), normal(3)), [builtins.sum], BOTH),
@@ -2136,7 +2160,8 @@ def keys_in_source(f):
     calls of a method of a local value to ".name", attributes of a local value to ".attr",
     operators to their symbols; subscripts give "[]", assignments into them "[]=", displays
     holding a variable "tuple"/"list", `xs + [x]` gives "join", and `for v in <expression>`
-    the runtime's `sequence`. An over-approximation: it only has to confirm a row's keys.
+    the runtime's `sequence`, a call of a local variable "call", and reading an attribute of
+    a local value "." too. An over-approximation: it only has to confirm a row's keys.
     """
     tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
     local = set(f.__code__.co_varnames)
@@ -2167,8 +2192,11 @@ def keys_in_source(f):
                 found.append("tuple" if isinstance(node, ast.Tuple) else "list")
         elif isinstance(node, ast.Call) and static(node.func):
             found.append(eval(ast.unparse(node.func), namespace))  # noqa: S307
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            found.append("call")  # a function held in a local variable
         elif isinstance(node, ast.Attribute) and not static(node):
             found.append("." + node.attr)
+            found.append(".")  # any attribute without a rule of its own
         elif isinstance(node, ast.For) and not isinstance(node.iter, ast.Name):
             found.append(knetc.runtime.sequence)
     return found
