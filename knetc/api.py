@@ -9,10 +9,13 @@ _cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
 
 
 def _compiled(f, argnums):
+    """The generated code for (f, argnums), compiled on first use and again only if a global
+    it was compiled against has been rebound since."""
     per_fn = _cache.setdefault(f, {})
-    if argnums not in per_fn:
-        per_fn[argnums] = compile_gradient(f, argnums)
-    return per_fn[argnums]
+    compiled = per_fn.get(argnums)
+    if compiled is None or compiled.stale():
+        compiled = per_fn[argnums] = compile_gradient(f, argnums)
+    return compiled
 
 
 def _normalize(argnums):

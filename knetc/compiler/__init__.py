@@ -47,6 +47,7 @@ def transform(program, fn, wrt, entry, mutated=()):
     desugar(node, namer)                                           # x += e, for over items
     show("desugared", fn, node)
     resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases)
+    program.resolvers.append(resolver)
     check_aliases(source, node.body, resolver.mutations)
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate,
                                                  resolver.mutations),

@@ -16,12 +16,23 @@ from .syntax import assign, ast, call, name, names_loaded
 
 
 class Compiled:
-    """A generated gradient: `function(*args) -> (value, gradient)` and its source text."""
+    """A generated gradient: `function(*args) -> (value, gradient)` and its source text.
 
-    def __init__(self, function, text, wrt):
+    `deps` lists (module globals, name, object) for each global the code was compiled
+    against; if one is rebound (a function redefined in a notebook), the code is stale.
+    """
+
+    def __init__(self, function, text, wrt, deps=()):
         self.function = function
         self.text = text
         self.wrt = wrt
+        self.deps = list(deps)
+
+    def stale(self):
+        return any(namespace.get(key, _MISSING) is not obj for namespace, key, obj in self.deps)
+
+
+_MISSING = object()
 
 
 class Program:
@@ -41,6 +52,7 @@ class Program:
         self.pending = []
         self.names = set()
         self.alias_maps = []  # per function: name in generated code -> runtime helper
+        self.resolvers = []   # per function: what its calls resolved to
 
     def fresh(self, base):
         candidate, k = base, 2
@@ -80,7 +92,9 @@ class Program:
             cells[fn_name].cell_contents = function
         entry = cells[texts[0][0]].cell_contents
         ordered = texts[1:] + texts[:1]  # callees first, then the gradient itself
-        return Compiled(entry, "\n\n".join(text for _, text, _ in ordered), self.wrt)
+        deps = {k: v for r in self.resolvers for k, v in r.deps.items()}
+        return Compiled(entry, "\n\n".join(text for _, text, _ in ordered), self.wrt,
+                        deps.values())
 
     def _transform(self, fn, wrt, entry, mutated=()):
         made = self.transform(self, fn, wrt, entry, mutated)

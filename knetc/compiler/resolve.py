@@ -46,6 +46,8 @@ class Resolver:
         fn = source.fn
         self.namespace = dict(vars(builtins))
         self.aliases = aliases  # names in generated code that stand for runtime helpers
+        self.cells = set(fn.__code__.co_freevars)
+        self.deps = {}  # the module globals the generated code was compiled against
         self.namespace.update(fn.__globals__)
         if fn.__closure__:
             for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
@@ -176,6 +178,12 @@ class Resolver:
     def lookup(self, func):
         if isinstance(func, ast.Name) and func.id in self.aliases:
             return self.aliases[func.id]
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        module = self.source.fn.__globals__
+        if isinstance(root, ast.Name) and root.id in module and root.id not in self.cells:
+            self.deps[(id(module), root.id)] = (module, root.id, module[root.id])
         try:
             return eval(expr_text(func), self.namespace)  # noqa: S307 (names, attributes)
         except Exception:
