@@ -8,6 +8,7 @@ for each user function it calls (once per pattern of differentiated arguments).
 The pair shares the caller's stack: the forward function pushes what its backward function
 will need, so nested and recursive calls unwind in order.
 """
+import re
 import types
 
 from .emit import Comments, function_def
@@ -71,7 +72,7 @@ class Program:
         of which it mutates `mutated` in place."""
         key = (fn, tuple(active), tuple(mutated))
         if key not in self.pairs:
-            base = fn.__name__
+            base = re.sub(r"\W", "", fn.__name__) or "function"  # `<lambda>` -> `lambda`
             self.pairs[key] = (self.fresh(base + "_forward"), self.fresh(base + "_backward"))
             self.pending.append(key)
         return self.pairs[key]

@@ -39,17 +39,36 @@ def parse_function(fn):
             "functions defined with `def` in a file (or a notebook cell); builtins, C "
             "functions and code typed at the interactive prompt have no source to read."
         ) from None
-    tree = gast.parse(textwrap.dedent("".join(lines)))
+    try:
+        tree = gast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        tree = gast.parse("")
     defs = [n for n in tree.body if isinstance(n, gast.FunctionDef)]
     if not defs:
-        raise KnetcError(
-            f"{name!r} at {filename}:{start} is not a `def` function (a lambda?). "
-            "Write it as `def name(...):` so knetc can read its source."
-        )
+        node = _lambda_as_def(tree, fn)
+        if node is None:
+            raise KnetcError(
+                f"knetc cannot read {name!r} at {filename}:{start} as one function. "
+                "Write it as `def name(...):` (or a lambda alone on its line).")
+        defs = [node]
     node = defs[0]
     gast.increment_lineno(node, max(start, 1) - 1)
     file_lines = linecache.getlines(filename) or lines
     return FunctionSource(fn, node, filename, file_lines)
+
+
+def _lambda_as_def(tree, fn):
+    """`f = lambda a, b: expr` read as `def lambda_(a, b): return expr`."""
+    params = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Lambda) and [a.id for a in node.args.args] == params:
+            body = [gast.Return(value=node.body)]
+            gast.copy_location(body[0], node)
+            fdef = gast.FunctionDef(name="lambda_", args=node.args, body=body,
+                                    decorator_list=[], returns=None, type_comment=None,
+                                    type_params=[])
+            return gast.copy_location(fdef, node)
+    return None
 
 
 def to_source(node):
