@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
     packages=find_packages(include=["knetc", "knetc.*"]),
-    install_requires=["numpy>=1.22", "gast>=0.5,<0.8", "astor>=0.8"],
+    install_requires=["numpy>=1.22", "gast>=0.5,<0.8", "astor>=0.8", "tqdm>=4.58"],
     extras_require={
         "gpu": ["cupy-cuda13x"],
         "test": ["pytest", "hypothesis", "ruff"],

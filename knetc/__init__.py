@@ -10,14 +10,23 @@
     print(knetc.source(dloss))        # the generated gradient code
 """
 from .api import grad, source, value_and_grad
+from .conv import conv4, dropout, is_training, pool, seed, training
+from .data import minibatch
 from .errors import KnetcError, KnetcSyntaxError, NoAdjointError, NonScalarError
 from .extend import adjoint, primitive, stop_gradient
 from .gradcheck import check_grads
+from .init import gaussian, uniform, xavier
+from .io import load, save
 from .nn import accuracy, logp, logsumexp, mat, nll, relu, sigm, softmax, sumabs2
+from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, optimizers, update
+from .progress import progress
 
 __all__ = [
     "grad", "value_and_grad", "source", "check_grads", "primitive", "adjoint", "stop_gradient",
     "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError",
     "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",
+    "conv4", "pool", "dropout", "training", "is_training", "seed",
+    "update", "SGD", "Momentum", "Nesterov", "Adagrad", "Adadelta", "Rmsprop", "Adam",
+    "optimizers", "xavier", "gaussian", "uniform", "minibatch", "save", "load", "progress",
 ]
 __version__ = "0.1.0"

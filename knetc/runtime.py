@@ -7,6 +7,7 @@ import copy
 
 import numpy as np
 
+from . import conv as _conv
 from .errors import NonScalarError
 
 
@@ -451,3 +452,18 @@ def sequence(items):
     if isinstance(items, (list, tuple)) or hasattr(items, "shape"):
         return items
     return list(items)
+
+
+def conv4_grad_w(g, w, x, padding=0, stride=1):
+    """Adjoint of knetc.conv4(w, x, padding, stride) with respect to the filters w."""
+    return _conv.conv4_grad_w(g, w, x, padding, stride)
+
+
+def conv4_grad_x(g, w, x, padding=0, stride=1):
+    """Adjoint of knetc.conv4(w, x, padding, stride) with respect to the images x."""
+    return _conv.conv4_grad_x(g, w, x, padding, stride)
+
+
+def pool_grad(g, y, x, window=2, stride=None, padding=0, mode="max"):
+    """Adjoint of y = knetc.pool(x, window, stride, padding, mode) with respect to x."""
+    return _conv.pool_grad(g, y, x, window, stride, padding, mode)

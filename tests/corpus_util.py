@@ -57,10 +57,37 @@ def _is_python_float(v):
     return type(v) is float
 
 
+def _is_object(v):
+    """A plain object whose attributes may hold parameters (a small Model class)."""
+    return hasattr(v, "__dict__") and not callable(v) and not isinstance(
+        v, (np.ndarray, np.generic, dict, list, tuple))
+
+
+def _has_float(v):
+    if _is_object(v):
+        return any(_has_float(a) for a in vars(v).values())
+    if isinstance(v, dict):
+        return any(_has_float(a) for a in v.values())
+    if isinstance(v, (list, tuple)):
+        return any(_has_float(a) for a in v)
+    return type(v) is float or (isinstance(v, np.ndarray) and v.dtype.kind == "f")
+
+
 def assert_mirrors(grad, arg, path="arg"):
-    """Assert ``grad`` has exactly the container structure and leaf types of ``arg``."""
+    """Assert ``grad`` has exactly the container structure and leaf types of ``arg``.
+
+    An object (an instance of a small Model class) gives an object of the same class whose
+    attributes holding parameters hold their gradients.
+    """
     assert grad is not None, f"gradient of {path} is None"
-    if isinstance(arg, dict):
+    if _is_object(arg):
+        assert type(grad) is type(arg), (
+            f"{path}: expected {type(arg).__name__} gradient, got {type(grad).__name__}")
+        for k, v in vars(arg).items():
+            if _has_float(v):
+                assert hasattr(grad, k), f"{path}: gradient has no attribute {k!r}"
+                assert_mirrors(getattr(grad, k), v, f"{path}.{k}")
+    elif isinstance(arg, dict):
         assert type(grad) is dict, f"{path}: expected dict gradient, got {type(grad).__name__}"
         assert set(grad) == set(arg), f"{path}: keys {sorted(grad)} != {sorted(arg)}"
         for k in arg:
@@ -86,7 +113,10 @@ def assert_mirrors(grad, arg, path="arg"):
 
 
 def assert_tree_equal(a, b, path="arg"):
-    if isinstance(a, dict):
+    if _is_object(a):
+        assert type(a) is type(b), path
+        assert_tree_equal(vars(a), vars(b), path)
+    elif isinstance(a, dict):
         assert set(a) == set(b), path
         for k in a:
             assert_tree_equal(a[k], b[k], f"{path}[{k!r}]")
@@ -123,3 +153,59 @@ def run_case(request, f, build, argnums):
     """Build the arguments for this test id and check the program."""
     args = build(rng_for(request.node.name))
     check_program(f, args, argnums)
+
+
+def assert_tree_close(got, want, path="arg", rtol=1e-12):
+    """Like assert_tree_equal, for values computed twice (e.g. state a program mutates)."""
+    if _is_object(want):
+        assert type(got) is type(want), path
+        assert_tree_close(vars(got), vars(want), path, rtol)
+    elif isinstance(want, dict):
+        assert type(got) is type(want) and set(got) == set(want), f"{path}: keys differ"
+        for k in want:
+            assert_tree_close(got[k], want[k], f"{path}[{k!r}]", rtol)
+    elif isinstance(want, (list, tuple)):
+        assert type(got) is type(want), f"{path}: {type(got).__name__} != {type(want).__name__}"
+        assert len(got) == len(want), f"{path}: length {len(got)} != {len(want)}"
+        for i, (a, b) in enumerate(zip(got, want)):
+            assert_tree_close(a, b, f"{path}[{i}]", rtol)
+    elif isinstance(want, (np.ndarray, float, np.floating)):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-14, err_msg=path)
+    else:
+        assert got == want, f"{path}: {got!r} != {want!r}"
+
+
+def check_mutating_program(f, args, argnums=0):
+    """Check a program that may mutate its arguments in place (lists, dicts it is passed).
+
+    Every evaluation, by finite differences or by knetc, gets fresh deep copies of the
+    arguments. After one gradient call, the arguments must hold exactly what one call of the
+    plain program leaves in them, and the value returned with the gradient must be the
+    program's value. The gradient mirrors each differentiated argument as it was passed.
+    """
+    args = tuple(args)
+    after_plain = copy.deepcopy(args)
+    value = f(*after_plain)
+    assert np.ndim(value) == 0, f"corpus bug: {f.__name__} must return a scalar"
+    assert np.isfinite(value), f"corpus bug: {f.__name__} returned {value}"
+
+    def fresh_f(*a):
+        return f(*copy.deepcopy(a))
+
+    def fresh_grad(*a):
+        return knetc.grad(f, argnums=argnums)(*copy.deepcopy(a))
+
+    knetc.check_grads(fresh_f, *args, argnums=argnums, grad_fn=fresh_grad)
+
+    after_grad = copy.deepcopy(args)
+    v, g = knetc.value_and_grad(f, argnums=argnums)(*after_grad)
+    np.testing.assert_allclose(v, value, rtol=1e-12, err_msg="value returned with the gradient")
+    assert_tree_close(after_grad, after_plain, "arguments after the gradient call")
+    nums = (argnums,) if isinstance(argnums, int) else argnums
+    grads = (g,) if isinstance(argnums, int) else g
+    for gi, i in zip(grads, nums):
+        assert_mirrors(gi, args[i], f"{f.__name__} arg {i}")
+
+
+def run_mutating_case(request, f, build, argnums):
+    check_mutating_program(f, build(rng_for(request.node.name)), argnums)

@@ -81,9 +81,15 @@ W3x2x5 = weights(3, 2, 5)
 W3x4x3 = weights(3, 4, 3)
 W4x2x3 = weights(4, 2, 3)
 W4x3x2 = weights(4, 3, 2)
+W1x2x4x2 = weights(1, 2, 4, 2)
+W1x2x4x4 = weights(1, 2, 4, 4)
+W2x2x2x2 = weights(2, 2, 2, 2)
+W2x2x3x3 = weights(2, 2, 3, 3)
 W4_f32 = weights(4, dtype=np.float32)
 W2x4_f32 = weights(2, 4, dtype=np.float32)
 W3x4_f32 = weights(3, 4, dtype=np.float32)
+W2x2x2x2_f32 = weights(2, 2, 2, 2, dtype=np.float32)
+W2x2x3x3_f32 = weights(2, 2, 3, 3, dtype=np.float32)
 M3x4 = np.array([[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 0]], dtype=bool)  # a fixed mask
 
 
@@ -1510,6 +1516,33 @@ def mat_4d(x):
     return np.sum(knetc.mat(x) * W12x2)  # (2, 3, 2, 2) -> (12, 2)
 
 
+# ================================================================ convolution and pooling
+
+
+def conv4_basic(w, x):
+    return np.sum(knetc.conv4(w, x) * W2x2x3x3)  # (2, 3, 2, 2) with (2, 3, 4, 4)
+
+
+def conv4_padding_stride(w, x):
+    return np.sum(knetc.conv4(w, x, padding=1, stride=2) * W2x2x3x3)  # 3x3 filters, 5x5 images
+
+
+def conv4_pairs(w, x):
+    return np.sum(knetc.conv4(w, x, (1, 0), (1, 2)) * W1x2x4x2)  # (2, 2, 3, 2) with (1, 2, 4, 5)
+
+
+def pool_max(x):
+    return np.sum(knetc.pool(x) * W2x2x2x2)  # (2, 2, 4, 4) -> (2, 2, 2, 2)
+
+
+def pool_max_overlapping(x):
+    return np.sum(knetc.pool(x, 3, stride=1, padding=1) * W1x2x4x4)  # padded with -inf
+
+
+def pool_avg_padded(x):
+    return np.sum(knetc.pool(x, window=3, stride=2, padding=1, mode="avg") * W2x2x3x3)
+
+
 # ================================================================ the table
 
 
@@ -2048,6 +2081,18 @@ TABLE = {
         row(mat_matrix, args(normal(3, 4)), [knetc.mat]),
         row(mat_4d, args(normal(2, 3, 2, 2)), [knetc.mat]),
     ],
+    # ------------------------------------------------------------ convolution and pooling
+    "conv4": [
+        row(conv4_basic, args(normal(2, 3, 2, 2), normal(2, 3, 4, 4)), [knetc.conv4], BOTH),
+        row(conv4_padding_stride, args(normal(2, 3, 3, 3), normal(2, 3, 5, 5)), [knetc.conv4],
+            BOTH),
+        row(conv4_pairs, args(normal(2, 2, 3, 2), normal(1, 2, 4, 5)), [knetc.conv4], BOTH),
+    ],
+    "pool": [
+        row(pool_max, args(apart(2, 2, 4, 4)), [knetc.pool]),
+        row(pool_max_overlapping, args(apart(1, 2, 4, 4)), [knetc.pool]),
+        row(pool_avg_padded, args(normal(2, 2, 5, 5)), [knetc.pool]),
+    ],
 }
 
 
@@ -2104,6 +2149,14 @@ def getitem_float32(x):
     return np.sum(x[[0, 2]] * W2x4_f32) + x[1, 3] * np.float32(1.7)
 
 
+def conv4_float32(w, x):
+    return np.sum(knetc.conv4(w, x, padding=1, stride=2) * W2x2x3x3_f32)
+
+
+def pool_float32(x):
+    return np.sum(knetc.pool(x, mode="avg") * W2x2x2x2_f32)
+
+
 def f32(*shape):
     return lambda r: randn(r, *shape, dtype=np.float32)
 
@@ -2115,6 +2168,8 @@ FLOAT32 = {
     "logp": [row(logp_float32, args(f32(3, 4)), [knetc.logp])],
     "sigm": [row(sigm_float32, args(f32(3, 4)), [knetc.sigm])],
     "getitem": [row(getitem_float32, args(f32(3, 4)), ["[]"])],
+    "conv4": [row(conv4_float32, args(f32(2, 3, 3, 3), f32(2, 3, 5, 5)), [knetc.conv4], BOTH)],
+    "pool": [row(pool_float32, args(f32(2, 2, 4, 4)), [knetc.pool])],
 }
 
 

@@ -21,7 +21,8 @@ NONDIFF = set()   # keys of functions whose result carries no gradient (argmax, 
 # need not say so. Any other parameter without a template refuses a differentiated argument.
 NONDIFF_PARAMS = {"index", "indices", "axis", "axes", "axis1", "axis2", "keepdims", "labels",
                   "condition", "dtype", "shape", "out", "ddof", "indices_or_sections",
-                  "order", "args", "kwargs", "newshape", "copy", "attr", "fn"}
+                  "order", "args", "kwargs", "newshape", "copy", "attr", "fn",
+                  "padding", "stride", "window", "mode"}
 
 
 class Rule:
@@ -88,4 +89,4 @@ def all_rules():
     return seen
 
 
-from . import elementwise, index, linalg, nn, reduce, shape  # noqa: E402,F401  (fill the table)
+from . import conv, elementwise, index, linalg, nn, reduce, shape  # noqa: E402,F401  (fill the table)
