@@ -1,5 +1,6 @@
 """The public entry points: grad, value_and_grad and source."""
 import functools
+import inspect
 import weakref
 
 from .compiler import compile_gradient, parse_and_check
@@ -8,14 +9,21 @@ from .locate import relocate
 _cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
 
 
-def _compiled(f, argnums):
+def _compiled(f, argnums, args=()):
     """The generated code for (f, argnums), compiled on first use and again only if a global
-    it was compiled against has been rebound since."""
+    it was compiled against has been rebound since. A method is compiled per class of its
+    `self` argument, so `self.predict(x)` calls the override."""
+    self_type = type(args[0]) if args and _is_method(f) else None
     per_fn = _cache.setdefault(f, {})
-    compiled = per_fn.get(argnums)
+    compiled = per_fn.get((argnums, self_type))
     if compiled is None or compiled.stale():
-        compiled = per_fn[argnums] = compile_gradient(f, argnums)
+        compiled = per_fn[(argnums, self_type)] = compile_gradient(f, argnums, self_type)
     return compiled
+
+
+def _is_method(f):
+    owner = f.__qualname__.rpartition(".")[0]
+    return bool(owner) and not owner.endswith("<locals>")
 
 
 def _normalize(argnums):
@@ -30,11 +38,21 @@ def _make(f, argnums, pick, kind):
     if not callable(f):
         raise TypeError(f"knetc.{kind} expects a function, got {type(f).__name__}")
     argnums = _normalize(argnums)
+    if inspect.ismethod(f):  # grad(model.loss): differentiate the function, self bound
+        shifted = tuple(a + 1 for a in argnums) if isinstance(argnums, tuple) else argnums + 1
+        inner = _make(f.__func__, shifted, pick, kind)
+
+        @functools.wraps(f)
+        def bound(*args, **kwargs):
+            return inner(f.__self__, *args, **kwargs)
+
+        bound._knetc_target = inner._knetc_target
+        return bound
     parse_and_check(f)  # syntax errors surface here, at grad time
 
     @functools.wraps(f)
     def gradient(*args, **kwargs):
-        compiled = _compiled(f, argnums)
+        compiled = _compiled(f, argnums, args)
         try:
             return pick(compiled.function(*args, **kwargs))
         except Exception as exc:

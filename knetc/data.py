@@ -82,10 +82,10 @@ def minibatch(x, y, batchsize, shuffle=False, partial=False, rng=None, axis=-1):
     return Minibatches(x, y, batchsize, shuffle, partial, rng, axis)
 
 
-def data_dir_of(path=None):
+def data_root(path=None):
     """The directory loaders read: `path`, else $KNETC_DATA, else ~/.cache/knetc.
 
-        knetc.data.data_dir_of()     # e.g. '/home/me/.cache/knetc'
+        knetc.data.data_root()     # e.g. '/home/me/.cache/knetc'
     """
     if path is not None:
         return os.fspath(path)
@@ -125,7 +125,7 @@ def find(name, root=None, sub=None, url=None, download=None, what="knetc"):
 
         path = knetc.data.find("housing.data", download=False)
     """
-    root = data_dir_of(root)
+    root = data_root(root)
     places = ([os.path.join(root, sub, name)] if sub else []) + [os.path.join(root, name)]
     for p in places:
         if os.path.isfile(p):
@@ -218,7 +218,7 @@ def text(path, data_dir=None):
     if not os.path.isfile(path):
         if os.path.isabs(path):
             raise FileNotFoundError(f"knetc.data.text: no file {path}")
-        root = data_dir_of(data_dir)
+        root = data_root(data_dir)
         names = [path] if path.endswith(".gz") else [path, path + ".gz"]
         found = [p for p in (os.path.join(root, n) for n in names) if os.path.isfile(p)]
         if not found:

@@ -530,15 +530,9 @@ FAILS = [
                      "s[1:3] = [...] crashes in the backward sweep: clear_grad does "
                      "`out[slice] = None` -> TypeError 'can only assign an iterable'"))),
     pytest.param(append_to_nested_list, lambda r: (randn(r, 3),), 0,
-                 id="append_to_nested_list", marks=pytest.mark.xfail(
-                     strict=True, raises=AttributeError, reason=(
-                         "grid[0].append(v) crashes the compiler: reverse._mutated_root "
-                         "reads .id of a Subscript (AttributeError)"))),
+                 id="append_to_nested_list"),
     pytest.param(copy_by_slice_then_mutate, lambda r: (_pair(r), randn(r, 3)), (0, 1),
-                 id="copy_by_slice_then_mutate", marks=pytest.mark.xfail(
-                     strict=True, raises=knetc.KnetcSyntaxError, reason=(
-                         "`t = s[:]` is a copy but is treated as an alias, so mutating t "
-                         "is refused (list(s) and s.copy() work)"))),
+                 id="copy_by_slice_then_mutate"),
     pytest.param(callee_appends_twice, lambda r: ([randn(r, 3)], randn(r, 3)), (0, 1),
                  id="callee_appends_twice", marks=pytest.mark.xfail(
                      strict=True, raises=IndexError, reason=(

@@ -329,9 +329,6 @@ def test_inherited_method_calls_the_override():
         pass
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "knetc.grad(model.loss)(x, y) on a bound method: the generated gradient still expects "
-    "`self` (TypeError: missing 1 required positional argument)"))
 def test_bound_method():
     r = rng_for("bound")
     m, x, y = _model(r, True), randn(r, 3, 4), randn(r, 2, 4)

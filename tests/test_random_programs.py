@@ -32,6 +32,12 @@ Environment:
 * ``KNETC_RANDOM_SEED``: unset or empty (default) gives a derandomized run, the same programs
   every time (CI); ``random`` a fresh random run (failures are kept in hypothesis's example
   database and replayed); an integer a random run from that seed, reproducible.
+* ``KNETC_RANDOM_SHRINK``: ``1`` shrinks a failing program to a small one (can take minutes),
+  ``0`` reports the first failing program as generated. Default: ``0`` when ``CI`` is set (so
+  a failing CI run ends quickly), else ``1``.
+
+A long local run: ``KNETC_RANDOM_EXAMPLES=3000 KNETC_RANDOM_SEED=random python -m pytest -q
+tests/test_random_programs.py``.
 
 On failure, hypothesis prints the shrunk program's source and inputs (``note``); save them as
 a ``.py`` file to reproduce with ``knetc.check_grads``.
@@ -47,7 +53,7 @@ import uuid
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, event, given, note, seed, settings
+from hypothesis import HealthCheck, Phase, assume, event, given, note, seed, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -56,6 +62,7 @@ from knetc import logp, logsumexp, relu, sigm
 
 EXAMPLES = int(os.environ.get("KNETC_RANDOM_EXAMPLES", "60"))
 _SEED = os.environ.get("KNETC_RANDOM_SEED", "").strip()
+_SHRINK = os.environ.get("KNETC_RANDOM_SHRINK", "0" if os.environ.get("CI") else "1") != "0"
 
 _LIMIT = 10.0     # an assigned value whose magnitude bound exceeds this is squashed
 _MARGIN = 1e-3    # least distance between a data-dependent decision and its threshold
@@ -1259,7 +1266,9 @@ def load_module(directory, source):
 
 
 def _settings():
-    common = dict(max_examples=EXAMPLES, deadline=None, print_blob=True,
+    phases = list(Phase) if _SHRINK else [p for p in Phase if p not in (Phase.shrink,
+                                                                         Phase.explain)]
+    common = dict(max_examples=EXAMPLES, deadline=None, print_blob=True, phases=phases,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     if _SEED == "":
         return settings(derandomize=True, database=None, **common)

@@ -46,9 +46,10 @@ def transform(program, fn, wrt, entry, mutated=()):
     jumps(node, namer)                                             # break, continue, return
     desugar(node, namer)                                           # x += e, for over items
     show("desugared", fn, node)
-    resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases)
+    resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases,
+                        program.self_type)
     program.resolvers.append(resolver)
-    check_aliases(source, node.body, resolver.mutations)
+    check_aliases(source, node.body, resolver)
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate,
                                                  resolver.mutations),
                        resolver.locals)                            # one operation a line
@@ -92,9 +93,11 @@ def show(stage, fn, what):
         print(f"--- knetc: {fn.__qualname__}, {stage}\n{text}", file=sys.stderr)
 
 
-def compile_gradient(fn, argnums):
-    """Compile the value-and-gradient function of `fn` for positional arguments `argnums`."""
+def compile_gradient(fn, argnums, self_type=None):
+    """Compile the value-and-gradient function of `fn` for positional arguments `argnums`;
+    for a method, `self_type` is the class its `self.method()` calls are looked up in."""
     program = Program(fn, argnums, transform)
+    program.self_type = self_type
     compiled = program.compile(build)
     show("generated", fn, compiled.text)
     return compiled

@@ -67,8 +67,20 @@ class ANF:
             out.extend(test_stmts + [loop])
         elif isinstance(stmt, ast.Expr) and _is_append(stmt.value):
             call = stmt.value
-            out.append(ast.Expr(value=ast.Call(func=call.func, args=[
-                self.atom(call.args[0], out)], keywords=[])))
+            receiver = call.func.value
+            item = self.atom(call.args[0], out)
+            owner = receiver if isinstance(receiver, ast.Name) else self.atom(receiver, out)
+            func = ast.Attribute(value=name(owner.id), attr="append", ctx=ast.Load())
+            out.append(ast.Expr(value=ast.Call(func=func, args=[item], keywords=[])))
+            if isinstance(receiver, ast.Subscript):  # grid[0].append(v): write grid[0] back
+                self.setitem(receiver, owner, out)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                and differentiable_loads(stmt.value) & self.active:
+            # `f(s, x)` for its effect: differentiated like `unused = f(s, x)`, so a user
+            # function that mutates s gets its adjoint; other calls only run forward
+            call = self.simple(stmt.value, out)
+            call.discarded = True
+            out.append(assign(self.namer.fresh("unused"), call))
         elif isinstance(stmt, (ast.Expr, ast.Assert, ast.Pass)):
             out.append(stmt)
         else:  # check() admits nothing else
@@ -222,7 +234,8 @@ class ANF:
 
 def _is_append(value):
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-        and value.func.attr == "append" and isinstance(value.func.value, ast.Name) \
+        and value.func.attr == "append" and isinstance(value.func.value, (ast.Name,
+                                                                          ast.Subscript)) \
         and len(value.args) == 1 and not value.keywords
 
 

@@ -8,7 +8,7 @@ Later passes assume what this pass lets through. For example
 
 is refused here with a message that says what to write instead.
 """
-from ..errors import KnetcSyntaxError
+from ..errors import KnetcSyntaxError, NoAdjointError
 from .syntax import ast
 
 # node type -> (what it is, what to do instead)
@@ -52,6 +52,13 @@ def check(source):
                     _check_target(source, target)
             if isinstance(sub, ast.For) and sub.orelse or isinstance(sub, ast.While) and sub.orelse:
                 _fail(source, sub, "a loop with an `else:` clause", "use a flag variable")
+            if isinstance(sub, ast.Call) and any(k.arg == "out" for k in sub.keywords):
+                _fail(source, sub, "a call with `out=` (it writes into an existing array)",
+                      "use the returned value: `y = np.multiply(x, 2)`")
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
+                    and sub.func.id in ("exec", "eval", "compile", "globals", "locals"):
+                _fail(source, sub, f"`{sub.func.id}(...)` inside a differentiated function",
+                      "write the code itself in the function", NoAdjointError)
             if isinstance(sub, ast.Expr) and _mutates(sub.value):
                 _fail(source, sub, f"in-place mutation of a container "
                       f"(`.{sub.value.func.attr}(...)`)",
@@ -89,7 +96,7 @@ def _check_target(source, target):
           "keep the value in a local variable")
 
 
-def _fail(source, node, what, hint):
+def _fail(source, node, what, hint, kind=KnetcSyntaxError):
     lineno = getattr(node, "lineno", None)
-    raise KnetcSyntaxError(f"knetc cannot differentiate {what}", source.filename, lineno,
+    raise kind(f"knetc cannot differentiate {what}", source.filename, lineno,
                            source.line(lineno), hint=f"Instead: {hint}.")

@@ -31,6 +31,7 @@ class Desugar(ast.NodeTransformer):
         target = copy(node.target)
         target.ctx = ast.Load()
         new = assign(copy(node.target), ast.BinOp(left=target, op=node.op, right=node.value))
+        new.augmented = True  # NumPy's `+=` is in place: the alias check must know
         return ast.copy_location(new, node)
 
     def visit_For(self, node):

@@ -46,79 +46,160 @@ def mutated_names(body, callee_mutations=lambda call: ()):
     return out
 
 
-def check_aliases(source, body, mutations=lambda call: ()):
-    """Refuse mutating a variable whose object another variable or container also holds.
+def check_aliases(source, body, resolver):
+    """Refuse mutating an object that another variable or container also holds.
 
-    Statements are followed in order (loop bodies twice, to see the next iteration): a
-    variable is "shared" once it is a copy of another, a part of one (`row = grid[0]`), or
-    stored into a container (`rows.append(row)`); rebinding it to a new value (`row = []`)
-    makes it its own again. Mutating a shared variable is refused.
+    Statements are followed in order (loop bodies twice, to see the next iteration). A
+    variable is "shared" once it is a copy of another (`t = s`, `t = s if c else u`), a part
+    of one (`row = grid[0]`), stored into a container (`rows.append(row)`), or the result of
+    a function that may return its argument; rebinding it to a new value (`row = []`) makes
+    it its own again. A container is a "holder" once it holds such an object, and "lent" once
+    a part of it was taken; changing its elements in place (`pair[0][0] = v`, `s[0] += x`)
+    is refused too, and so is passing the same list twice, or a part of one, to a function
+    that mutates that argument.
     """
-    _Aliases(source, mutations).block(body, set())
+    _Aliases(source, resolver).block(body, _State())
+
+
+class _State:
+    def __init__(self):
+        self.shared, self.holders, self.lent = set(), set(), set()
 
 
 class _Aliases:
-    def __init__(self, source, mutations):
+    def __init__(self, source, resolver):
         self.source = source
-        self.mutations = mutations
+        self.resolver = resolver
 
-    def block(self, stmts, shared):
+    def block(self, stmts, state):
         for stmt in stmts:
             if isinstance(stmt, (ast.For, ast.While)):
                 for _ in range(2):
-                    self.block(stmt.body, shared)
+                    self.block(stmt.body, state)
             elif isinstance(stmt, ast.If):
-                self.block(stmt.body, shared)
-                self.block(stmt.orelse, shared)
+                self.block(stmt.body, state)
+                self.block(stmt.orelse, state)
             else:
-                self.statement(stmt, shared)
+                self.statement(stmt, state)
 
-    def statement(self, stmt, shared):
-        for sub in ast.walk(stmt):  # mutations first: they see the state before this line
+    def statement(self, stmt, state):
+        # mutations first: they see the state from before this line
+        for sub in ast.walk(stmt):
             if isinstance(sub, ast.Call):
                 func = sub.func
-                if isinstance(func, ast.Attribute) and func.attr in MUTATORS \
-                        and isinstance(func.value, ast.Name):
-                    self.mutate(func.value.id, stmt, shared)
-                for arg in self.mutations(sub):
-                    self.mutate(arg, stmt, shared)
+                if isinstance(func, ast.Attribute) and func.attr in MUTATORS:
+                    self.mutate_target(func.value, stmt, state)
+                args = self.resolver.mutated_args(sub)
+                names = [a.id for a in args if isinstance(a, ast.Name)]
+                for arg in args:
+                    if not isinstance(arg, ast.Name):
+                        self.refuse(stmt, "passing a part of a container to a function "
+                                    "that mutates that argument",
+                                    "pass the container itself, or a copy")
+                    self.mutate(arg.id, stmt, state)
+                if len(set(names)) < len(names) or set(names) & _names_in(
+                        [a for a in sub.args if a not in args]):
+                    self.refuse(stmt, "passing the same list twice to a function that "
+                                "mutates it", "pass it once, or pass a copy")
+        if isinstance(stmt, ast.AugAssign) or getattr(stmt, "augmented", False):
+            target = stmt.target if isinstance(stmt, ast.AugAssign) else stmt.targets[0]
+            self.mutate_target(target, stmt, state)
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 for elt in (target.elts if isinstance(target, (ast.Tuple, ast.List))
                             else [target]):
                     if isinstance(elt, ast.Subscript):
-                        self.mutate(mutation_root(elt), stmt, shared)
-        for sub in ast.walk(stmt):  # then what this line makes shared
+                        self.mutate_target(elt, stmt, state, element=True)
+        # then what this line makes shared
+        for sub in ast.walk(stmt):
             if isinstance(sub, (ast.List, ast.Tuple, ast.Set)) and isinstance(sub.ctx, ast.Load):
-                shared.update(e.id for e in sub.elts if isinstance(e, ast.Name))
+                state.shared.update(_names_in(sub.elts))
             elif isinstance(sub, ast.Dict):
-                shared.update(v.id for v in sub.values if isinstance(v, ast.Name))
+                state.shared.update(_names_in(sub.values))
             elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
                     and sub.func.attr in MUTATORS:
-                shared.update(a.id for a in sub.args if isinstance(a, ast.Name))
+                stored = _names_in(sub.args)
+                state.shared.update(stored)
+                if stored and mutation_root(sub.func.value):
+                    state.holders.add(mutation_root(sub.func.value))
         if isinstance(stmt, ast.Assign):
-            value = stmt.value
-            for target in stmt.targets:
-                if isinstance(target, ast.Subscript) and isinstance(value, ast.Name):
-                    shared.add(value.id)  # s[k] = v: v now lives in s too
-                elif isinstance(target, ast.Name):
-                    if isinstance(value, ast.Name):
-                        shared.update((target.id, value.id))
-                    elif isinstance(value, (ast.Subscript, ast.Attribute)):
-                        shared.add(target.id)
-                    else:
-                        shared.discard(target.id)  # a new object of its own
-                elif isinstance(target, (ast.Tuple, ast.List)):
-                    shared.update(e.id for e in target.elts if isinstance(e, ast.Name))
+            self.assign(stmt, state)
 
-    def mutate(self, var, stmt, shared):
-        if var in shared:
-            line = self.source.line(stmt.lineno)
-            raise KnetcSyntaxError(
-                f"knetc cannot differentiate mutating `{var}` here: its object is also "
-                "held by another variable or container", self.source.filename, stmt.lineno,
-                line, hint="Instead: mutate through the original name (`grid[0][1] = v`), "
-                "mutate before storing it, or copy first (`row = list(grid[0])`).")
+    def assign(self, stmt, state):
+        value = stmt.value
+        for target in stmt.targets:
+            if isinstance(target, ast.Subscript):
+                if _names_in([value]):
+                    state.shared.update(_names_in([value]))  # s[k] = v: v lives in s too
+                    state.holders.add(mutation_root(target))
+            elif isinstance(target, ast.Name):
+                var = target.id
+                state.holders.discard(var)
+                state.lent.discard(var)
+                sources = _possible_values(value)
+                if isinstance(value, (ast.List, ast.Tuple, ast.Dict)) and _names_in(
+                        value.values if isinstance(value, ast.Dict) else value.elts):
+                    state.holders.add(var)
+                if sources:
+                    state.shared.update(sources | {var})
+                elif isinstance(value, ast.Subscript) and not isinstance(value.slice,
+                                                                         ast.Slice):
+                    state.shared.add(var)
+                    if mutation_root(value):
+                        state.lent.add(mutation_root(value))
+                elif isinstance(value, ast.Subscript):  # s[a:b] copies a list (shallowly)
+                    state.shared.discard(var)
+                    state.holders.add(var)
+                elif isinstance(value, ast.Attribute) or (
+                        isinstance(value, ast.Call) and self.resolver.returns_argument(value)):
+                    state.shared.add(var)
+                else:
+                    state.shared.discard(var)  # a new object of its own
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                state.shared.update(_names_in(target.elts))
+
+    def mutate_target(self, target, stmt, state, element=False):
+        """`target` changes in place: a name, or an element `s[k]` of a container."""
+        if isinstance(target, ast.Name):
+            self.mutate(target.id, stmt, state)
+            return
+        root = mutation_root(target)
+        if root is None:
+            return
+        self.mutate(root, stmt, state)
+        nested = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript)
+        in_place = not element or nested  # s[k] += v, s[k].append(v), s[k][j] = v
+        if in_place and (root in state.holders or root in state.lent):
+            self.refuse(stmt, f"changing an element of `{root}` in place while another "
+                        "variable or container holds that element",
+                        f"assign a new value: `{root}[k] = {root}[k] + v`, or copy first")
+
+    def mutate(self, var, stmt, state):
+        if var in state.shared:
+            self.refuse(stmt, f"mutating `{var}` here: its object is also held by another "
+                        "variable or container",
+                        "mutate through the original name (`grid[0][1] = v`), mutate before "
+                        "storing it, or copy first (`row = list(grid[0])`)")
+
+    def refuse(self, stmt, what, hint):
+        raise KnetcSyntaxError(f"knetc cannot differentiate {what}", self.source.filename,
+                               stmt.lineno, self.source.line(stmt.lineno),
+                               hint=f"Instead: {hint}.")
+
+
+def _names_in(nodes):
+    return {n.id for n in nodes if isinstance(n, ast.Name)}
+
+
+def _possible_values(value):
+    """Variables whose object `value` may be itself (`s`, `s if c else t`, `s or t`)."""
+    if isinstance(value, ast.Name):
+        return {value.id}
+    if isinstance(value, ast.IfExp):
+        return _possible_values(value.body) | _possible_values(value.orelse)
+    if isinstance(value, ast.BoolOp):
+        return set().union(*(_possible_values(v) for v in value.values))
+    return set()
 
 
 _cache = {}
@@ -155,3 +236,19 @@ def mutated_params(fn, resolve_callee, _active=None):
     _active.discard(fn)
     _cache[fn] = result
     return result
+
+
+def returns_param(fn):
+    """Whether `fn` may return one of its parameters itself (so its result may alias it)."""
+    try:
+        node = parse_function(fn).node
+    except Exception:
+        return True
+    params = set(inspect.signature(fn).parameters)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Return) and sub.value is not None:
+            values = sub.value.elts if isinstance(sub.value, (ast.Tuple, ast.List)) else [
+                sub.value]
+            if any(_possible_values(v) & params for v in values):
+                return True
+    return False

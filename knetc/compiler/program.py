@@ -49,6 +49,7 @@ class Program:
             raise ValueError(f"argnums={argnums} but {fn.__name__} takes "
                              f"{len(positional)} positional arguments") from None
         self.comments = Comments()
+        self.self_type = None
         self.pairs = {}      # (function, active parameter names) -> (forward, backward)
         self.pending = []
         self.names = set()

@@ -10,7 +10,7 @@ import inspect
 
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
-from .mutation import mutated_params
+from .mutation import mutated_params, returns_param
 from .syntax import ast, const, expr_text, names_loaded
 
 _OPERATORS = {
@@ -41,11 +41,12 @@ class UserCall:
 
 
 class Resolver:
-    def __init__(self, source, local_names, aliases):
+    def __init__(self, source, local_names, aliases, self_type=None):
         self.source = source
         fn = source.fn
         self.namespace = dict(vars(builtins))
         self.aliases = aliases  # names in generated code that stand for runtime helpers
+        self.self_type = self_type  # for methods: the class `self.method()` is looked up in
         self.cells = set(fn.__code__.co_freevars)
         self.deps = {}  # the module globals the generated code was compiled against
         self.namespace.update(fn.__globals__)
@@ -108,6 +109,8 @@ class Resolver:
                                   f"define one with @knetc.adjoint({obj.__name__})")
             if rule is None and inspect.isfunction(obj):
                 return self._user_call(obj, call, keywords)
+            if rule is None and getattr(call, "discarded", False) and not _mutates(obj):
+                return None  # print-like: its result is not used, and it changes nothing
             if rule is None:
                 self._missing(call, obj)
             return self._bind(rule, call.args, keywords, call)
@@ -132,20 +135,32 @@ class Resolver:
 
     def mutations(self, call):
         """Names of the arguments that a call to a user function mutates in place."""
-        if not self._is_static(call.func):
-            return []
-        try:
-            fn = self.lookup(call.func)
-        except NoAdjointError:
-            return []
-        if not inspect.isfunction(fn) or (_hashable(fn) and fn in RULES):
-            return []
-        mutated = mutated_params(fn, user_function)
+        return [a.id for a in self.mutated_args(call) if isinstance(a, ast.Name)]
+
+    def mutated_args(self, call):
+        """The argument nodes that a call to a user function mutates in place."""
+        fn = self._static_user_function(call)
+        mutated = mutated_params(fn, user_function) if fn is not None else ()
         if not mutated:
             return []
         binding = self._user_call(fn, call, {k.arg: k.value for k in call.keywords})
-        return [arg.id for p, arg in binding.args.items()
-                if p in mutated and isinstance(arg, ast.Name)]
+        return [arg for p, arg in binding.args.items() if p in mutated]
+
+    def returns_argument(self, call):
+        """Whether the user function called may return one of its arguments itself."""
+        fn = self._static_user_function(call)
+        return fn is not None and returns_param(fn)
+
+    def _static_user_function(self, call):
+        if not self._is_static(call.func):
+            return None
+        try:
+            fn = self.lookup(call.func)
+        except NoAdjointError:
+            return None
+        if not inspect.isfunction(fn) or (_hashable(fn) and fn in RULES):
+            return None
+        return fn
 
     def setitem(self, stmt):
         """The binding of the mutation `s[index] = value`."""
@@ -161,9 +176,11 @@ class Resolver:
         owner = fn.__qualname__.rpartition(".")[0]
         if not params or func.value.id != params[0] or not owner or "<" in owner:
             return None
-        cls = fn.__globals__.get(owner.split(".")[0])
-        for part in owner.split(".")[1:]:
-            cls = getattr(cls, part, None)
+        cls = self.self_type  # the class of the object the gradient was called with
+        if cls is None:
+            cls = fn.__globals__.get(owner.split(".")[0])
+            for part in owner.split(".")[1:]:
+                cls = getattr(cls, part, None)
         method = getattr(cls, func.attr, None) if cls is not None else None
         return method if inspect.isfunction(method) else None
 
@@ -290,6 +307,19 @@ def _hashable(obj):
 
 def _is_nondiff_builtin(obj):
     return _hashable(obj) and obj in NONDIFF_BUILTINS
+
+
+def _mutates(obj):
+    """Library functions known to write into their arguments (`np.copyto`, `ufunc.at`)."""
+    import operator
+
+    import numpy as np
+    writers = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis,
+               operator.setitem, operator.delitem, setattr, delattr, exec, eval}
+    if _hashable(obj) and obj in writers:
+        return True
+    return getattr(obj, "__name__", "") == "at" and type(getattr(obj, "__self__", None)) \
+        is np.ufunc
 
 
 def _is_random(obj):

@@ -45,7 +45,7 @@ def parse_function(fn):
         tree = gast.parse("")
     defs = [n for n in tree.body if isinstance(n, gast.FunctionDef)]
     if not defs:
-        node = _lambda_as_def(tree, fn)
+        node = _lambda_as_def(tree, fn, filename)
         if node is None:
             raise KnetcError(
                 f"knetc cannot read {name!r} at {filename}:{start} as one function. "
@@ -57,11 +57,16 @@ def parse_function(fn):
     return FunctionSource(fn, node, filename, file_lines)
 
 
-def _lambda_as_def(tree, fn):
+def _lambda_as_def(tree, fn, filename):
     """`f = lambda a, b: expr` read as `def lambda_(a, b): return expr`."""
     params = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
-    for node in gast.walk(tree):
-        if isinstance(node, gast.Lambda) and [a.id for a in node.args.args] == params:
+    found = [node for node in gast.walk(tree) if isinstance(node, gast.Lambda)]
+    if len(found) > 1:
+        raise KnetcError(f"knetc cannot tell which of the {len(found)} lambdas at "
+                         f"{filename}:{fn.__code__.co_firstlineno} is {fn.__name__!r}; write it "
+                         "as a `def` or give it a line of its own")
+    for node in found:
+        if [a.id for a in node.args.args] == params:
             body = [gast.Return(value=node.body)]
             gast.copy_location(body[0], node)
             fdef = gast.FunctionDef(name="lambda_", args=node.args, body=body,
