@@ -182,9 +182,6 @@ def test_explicit_range_argument(request):
     check_mutating_program(loss, (param, state, seq, [1, 2, 3]), 0)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "with a parameter named `range` (the tutorial's signature) the rewritten `for t in "
-    "range:` loop calls range(len(...)) on the user's range object: TypeError"))
 def test_tutorial_signature_with_range_parameter(request):
     param, state, seq = problem(request.node.name, 2, False, length=5)
     check_mutating_program(loss_tutorial_signature, (param, state, seq), 0)

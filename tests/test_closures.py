@@ -258,14 +258,9 @@ ROWS = [
     case(local_named_sum, lambda r: (randn(r, 3),)),
     case(local_named_zip_and_enumerate, lambda r: ([randn(r, 3), randn(r, 2)],)),
     pytest.param(parameter_named_range, lambda r: (randn(r, 3), [1, 2]), 0,
-                 id="parameter_named_range", marks=pytest.mark.xfail(
-                     strict=True, raises=TypeError, reason=(
-                         "the loop over a list is rewritten to `for i in range(len(...))`, "
-                         "which calls the user's `range` (a list): TypeError"))),
+                 id="parameter_named_range"),
     pytest.param(local_named_len, lambda r: ([randn(r, 3), randn(r, 3)],), 0,
-                 id="local_named_len", marks=pytest.mark.xfail(
-                     strict=True, raises=TypeError, reason=(
-                         "the rewritten loop calls the user's `len` (an int): TypeError"))),
+                 id="local_named_len"),
 ]
 
 

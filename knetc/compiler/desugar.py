@@ -45,15 +45,15 @@ class Desugar(ast.NodeTransformer):
         if _is_call_to(it, "enumerate") and _pair(node.target) and len(it.args) in (1, 2):
             counter, item = node.target.elts
             seq = self._named(it.args[0], before, node)
-            bound = call("len", [name(seq)])
+            bound = self.namer.call_builtin("len", [name(seq)])
             loads = [(item, seq)]
             start = it.args[1] if len(it.args) == 2 else None
             first = [assign(copy(counter), name(index) if start is None else
                             ast.BinOp(left=name(index), op=ast.Add(), right=start))]
         elif _is_call_to(it, "reversed") and len(it.args) == 1:
             seq = self._named(it.args[0], before, node)
-            n = call("len", [name(seq)])
-            backwards = call("range", [ast.BinOp(left=n, op=ast.Sub(), right=const(1)),
+            n = self.namer.call_builtin("len", [name(seq)])
+            backwards = self.namer.call_builtin("range", [ast.BinOp(left=n, op=ast.Sub(), right=const(1)),
                                        const(-1), const(-1)])
             first = [assign(copy(node.target), _item(seq, name(index)))]
             loop = ast.For(target=name(index, store=True), iter=backwards,
@@ -64,15 +64,15 @@ class Desugar(ast.NodeTransformer):
         elif _is_call_to(it, "zip") and isinstance(node.target, (ast.Tuple, ast.List)) \
                 and len(node.target.elts) == len(it.args):
             seqs = [self._named(a, before, node) for a in it.args]
-            lengths = [call("len", [name(s)]) for s in seqs]
-            bound = lengths[0] if len(lengths) == 1 else call("min", lengths)
+            lengths = [self.namer.call_builtin("len", [name(s)]) for s in seqs]
+            bound = lengths[0] if len(lengths) == 1 else self.namer.call_builtin("min", lengths)
             loads = list(zip(node.target.elts, seqs))
             first = []
         elif _is_dict_view(it) and (it.func.attr != "items" or _pair(node.target)):
             # `for k, v in d.items()`: loop over a list of the keys, read values by key
             mapping = self._named(it.func.value, before, node, "mapping")
-            keys = self._named(call("list", [name(mapping)]), before, node, "keys")
-            bound = call("len", [name(keys)])
+            keys = self._named(self.namer.call_builtin("list", [name(mapping)]), before, node, "keys")
+            bound = self.namer.call_builtin("len", [name(keys)])
             view, target = it.func.attr, node.target
             if view == "items":
                 key_target, value_target = target.elts
@@ -86,13 +86,13 @@ class Desugar(ast.NodeTransformer):
             loads = []
         else:
             seq = self._named(self.namer.call("sequence", [it]), before, node)
-            bound = call("len", [name(seq)])
+            bound = self.namer.call_builtin("len", [name(seq)])
             loads = [(node.target, seq)]
             first = []
         items = [assign(copy(t), _item(s, name(index))) for t, s in loads]
         for stmt in first + items:
             ast.copy_location(stmt, node)
-        loop = ast.For(target=name(index, store=True), iter=call("range", [bound]),
+        loop = ast.For(target=name(index, store=True), iter=self.namer.call_builtin("range", [bound]),
                        body=first + items + node.body, orelse=[], type_comment=None)
         return before + [ast.copy_location(loop, node)]
 

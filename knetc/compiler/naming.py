@@ -1,4 +1,5 @@
 """Every name the compiler invents comes from here: temporaries, adjoints, the save stack."""
+import builtins
 import re
 
 from .. import runtime
@@ -38,6 +39,11 @@ class Namer:
 
     def call(self, helper_name, args):
         return call(self.helper(helper_name), args)
+
+    def call_builtin(self, builtin_name, args):
+        """A call of a Python builtin that works even if the user's code took its name
+        (the tutorial's `loss` has a parameter called `range`)."""
+        return call(self.bind(builtin_name, getattr(builtins, builtin_name)), args)
 
     def fresh(self, base):
         base = re.sub(r"\W+", "_", base)

@@ -216,13 +216,13 @@ class Reverse:
             body = self.backward(s.body, d_body, depth + 1)
             body += [zero(self.namer, v) for v in sorted(D - d_body)]
             if isinstance(s, ast.For):
-                header = dict(target=s.target, iter=call("reversed", [s.iter]))
+                header = dict(target=s.target, iter=self.namer.call_builtin("reversed", [s.iter]))
                 after = [restore(s.target.id)] if self.saves[id(s)] else []
                 D.discard(s.target.id)
             else:
                 counter = self.counters[id(s)]
                 header = dict(target=name(self.namer.fresh("_"), store=True),
-                              iter=call("range", [name(counter)]))
+                              iter=self.namer.call_builtin("range", [name(counter)]))
                 after = [restore(counter)] if depth > 0 else []
             if not body:
                 return after
