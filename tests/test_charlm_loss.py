@@ -141,11 +141,7 @@ def test_charlm_gradient_wrt_param_and_initial_state(request, layers, zero):
 
 @pytest.mark.parametrize("layers, wrapper", [
     (1, loss_fresh_state), (2, loss_fresh_state),
-    pytest.param(2, loss_fresh_state_comprehension, id="2-comprehension",
-                 marks=pytest.mark.xfail(strict=True, raises=knetc.KnetcSyntaxError, reason=(
-                     "a list built by a comprehension counts as an alias ('its object is "
-                     "also held by another variable'), so passing it to the mutating "
-                     "predict is refused"))),
+    pytest.param(2, loss_fresh_state_comprehension, id="2-comprehension"),
 ])
 def test_charlm_fresh_state_wrapper(request, layers, wrapper):
     # the state is copied inside; check_grads may then call it directly

@@ -544,10 +544,7 @@ FAILS = [
                      strict=True, raises=IndexError, reason=(
                          "same cause as callee_appends_twice: IndexError in unpack_grad"))),
     pytest.param(comprehension_then_mutate, lambda r: (randn(r, 3),), 0,
-                 id="comprehension_then_mutate", marks=pytest.mark.xfail(
-                     strict=True, raises=knetc.KnetcSyntaxError, reason=(
-                         "a list made by a comprehension is refused as an alias when "
-                         "mutated ('its object is also held by another variable')"))),
+                 id="comprehension_then_mutate"),
     case(copy_by_list_then_mutate, lambda r: (_pair(r), randn(r, 3)), (0, 1)),
     pytest.param(copy_by_method_then_mutate, lambda r: (_pair(r), randn(r, 3)), (0, 1),
                  id="copy_by_method_then_mutate", marks=pytest.mark.xfail(

@@ -10,7 +10,7 @@ bound to a name, `act = lambda t: np.tanh(t) * 2`, is expanded where it is calle
 arguments first bound to fresh names.
 """
 from ..errors import KnetcSyntaxError
-from .syntax import ast, assign, call, copy, name
+from .syntax import ast, assign, call, copy, name, names_loaded
 
 COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)
 
@@ -18,9 +18,10 @@ COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)
 class Hoist(ast.NodeTransformer):
     """Replace comprehensions and lambda calls in one statement; collect what runs first."""
 
-    def __init__(self, owner):
+    def __init__(self, owner, direct=None):
         self.owner = owner
         self.before = []
+        self.direct = direct  # `state = [... for ...]`: build the list under that name
 
     def visit_Lambda(self, node):
         return self.owner.refuse(node, "a `lambda` that is not assigned to a name",
@@ -53,7 +54,7 @@ class Hoist(ast.NodeTransformer):
         return self.loop(node, ast.Dict(keys=[], values=[]), "mapping")
 
     def loop(self, node, empty, base):
-        result = self.owner.namer.fresh(base)
+        result, self.direct = self.direct or self.owner.namer.fresh(base), None
         renames = {}
         for gen in node.generators:
             for n in ast.walk(gen.target):
@@ -118,6 +119,11 @@ class Comprehensions:
                 continue
             h = Hoist(self) if hoist is None else hoist
             start = len(h.before)
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], ast.Name) \
+                    and isinstance(stmt.value, COMPREHENSIONS) \
+                    and stmt.targets[0].id not in names_loaded(stmt.value):
+                h.direct = stmt.targets[0].id  # no temporary: the list is this variable
             if isinstance(stmt, ast.While) and any(
                     isinstance(n, COMPREHENSIONS) for n in ast.walk(stmt.test)):
                 self.refuse(stmt, "a comprehension in a `while` condition",
@@ -133,7 +139,10 @@ class Comprehensions:
                     stmt.targets = [h.visit(t) for t in value]
             out.extend(h.before[start:])
             del h.before[start:]
-            out.append(stmt)
+            if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name)
+                    and isinstance(stmt.targets[0], ast.Name)
+                    and stmt.targets[0].id == stmt.value.id):
+                out.append(stmt)  # (`state = state` is left over from a direct build)
         return out
 
 
