@@ -192,6 +192,15 @@ def snapshot(container):
     raise TypeError(f"knetc cannot differentiate mutating a {type(container).__name__}")
 
 
+def frozen(value):
+    """A list or dict as it is now (a shallow copy); anything else as it is."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
 def item_grad(d, index, like):
     """Adjoint of the value stored by `s[index] = value`, from the adjoint d of s."""
     if d is None:
@@ -207,6 +216,8 @@ def clear_grad(d, index):
     out = GradDict(d) if isinstance(d, dict) else GradList(d)
     if isinstance(out, dict):
         out.pop(index, None)
+    elif isinstance(index, slice):
+        out[index] = [None] * len(range(*index.indices(len(out))))
     else:
         out[index] = None
     return out

@@ -525,24 +525,15 @@ def copy_by_method_then_mutate(s, x):
 
 
 FAILS = [
-    pytest.param(slice_assignment, lambda r: (randn(r, 3),), 0, id="slice_assignment",
-                 marks=pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-                     "s[1:3] = [...] crashes in the backward sweep: clear_grad does "
-                     "`out[slice] = None` -> TypeError 'can only assign an iterable'"))),
+    pytest.param(slice_assignment, lambda r: (randn(r, 3),), 0, id="slice_assignment"),
     pytest.param(append_to_nested_list, lambda r: (randn(r, 3),), 0,
                  id="append_to_nested_list"),
     pytest.param(copy_by_slice_then_mutate, lambda r: (_pair(r), randn(r, 3)), (0, 1),
                  id="copy_by_slice_then_mutate"),
     pytest.param(callee_appends_twice, lambda r: ([randn(r, 3)], randn(r, 3)), (0, 1),
-                 id="callee_appends_twice", marks=pytest.mark.xfail(
-                     strict=True, raises=IndexError, reason=(
-                         "the callee's forward saves a reference to the list it appends to; "
-                         "a second append makes the first call's backward use the final "
-                         "length: IndexError in unpack_grad"))),
+                 id="callee_appends_twice"),
     pytest.param(callee_appends_in_loop, lambda r: ([randn(r, 2) for _ in range(3)],), 0,
-                 id="callee_appends_in_loop", marks=pytest.mark.xfail(
-                     strict=True, raises=IndexError, reason=(
-                         "same cause as callee_appends_twice: IndexError in unpack_grad"))),
+                 id="callee_appends_in_loop"),
     pytest.param(comprehension_then_mutate, lambda r: (randn(r, 3),), 0,
                  id="comprehension_then_mutate"),
     case(copy_by_list_then_mutate, lambda r: (_pair(r), randn(r, 3)), (0, 1)),

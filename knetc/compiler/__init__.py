@@ -14,7 +14,7 @@ from .check import check
 from .comprehensions import comprehensions
 from .desugar import desugar
 from .jumps import jumps
-from .mutation import check_aliases
+from .mutation import check_aliases, mutated_names
 from .emit import HELPERS, Comments, build, function_def
 from .naming import Namer
 from .program import Program, entry_returns, pair_functions
@@ -50,6 +50,7 @@ def transform(program, fn, wrt, entry, mutated=()):
                         program.self_type)
     program.resolvers.append(resolver)
     check_aliases(source, node.body, resolver)
+    changed = mutated_names(node.body, resolver.mutations)  # objects changed in place
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate,
                                                  resolver.mutations),
                        resolver.locals)                            # one operation a line
@@ -83,7 +84,7 @@ def transform(program, fn, wrt, entry, mutated=()):
                                                              args, body))]
     incoming = [namer.adjoint(m) for m in mutated]
     return pair_functions(program, source, node, params, namer, result, forward,
-                          backward, grads, stack, incoming)
+                          backward, grads, stack, incoming, changed)
 
 
 def show(stage, fn, what):

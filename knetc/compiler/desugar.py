@@ -12,7 +12,7 @@ indices, so the adjoint of each item flows back into the sequence it came from:
 through `sequence(...)` (which lists a generator or a dict's keys) unless it is a name.
 Docstrings and `pass` are dropped.
 """
-from .syntax import ast, assign, call, const, copy, name
+from .syntax import ast, assign, const, copy, name
 
 
 class Desugar(ast.NodeTransformer):
@@ -53,8 +53,8 @@ class Desugar(ast.NodeTransformer):
         elif _is_call_to(it, "reversed") and len(it.args) == 1:
             seq = self._named(it.args[0], before, node)
             n = self.namer.call_builtin("len", [name(seq)])
-            backwards = self.namer.call_builtin("range", [ast.BinOp(left=n, op=ast.Sub(), right=const(1)),
-                                       const(-1), const(-1)])
+            last = ast.BinOp(left=n, op=ast.Sub(), right=const(1))
+            backwards = self.namer.call_builtin("range", [last, const(-1), const(-1)])
             first = [assign(copy(node.target), _item(seq, name(index)))]
             loop = ast.For(target=name(index, store=True), iter=backwards,
                            body=first + node.body, orelse=[], type_comment=None)
@@ -71,7 +71,8 @@ class Desugar(ast.NodeTransformer):
         elif _is_dict_view(it) and (it.func.attr != "items" or _pair(node.target)):
             # `for k, v in d.items()`: loop over a list of the keys, read values by key
             mapping = self._named(it.func.value, before, node, "mapping")
-            keys = self._named(self.namer.call_builtin("list", [name(mapping)]), before, node, "keys")
+            keys = self._named(self.namer.call_builtin("list", [name(mapping)]), before, node,
+                               "keys")
             bound = self.namer.call_builtin("len", [name(keys)])
             view, target = it.func.attr, node.target
             if view == "items":
@@ -92,7 +93,8 @@ class Desugar(ast.NodeTransformer):
         items = [assign(copy(t), _item(s, name(index))) for t, s in loads]
         for stmt in first + items:
             ast.copy_location(stmt, node)
-        loop = ast.For(target=name(index, store=True), iter=self.namer.call_builtin("range", [bound]),
+        steps = self.namer.call_builtin("range", [bound])
+        loop = ast.For(target=name(index, store=True), iter=steps,
                        body=first + items + node.body, orelse=[], type_comment=None)
         return before + [ast.copy_location(loop, node)]
 

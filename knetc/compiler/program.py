@@ -110,7 +110,7 @@ def entry_returns(namer, result, grads, wrt, many):
 
 
 def pair_functions(program, source, node, params, namer, result, forward, backward,
-                   grads, stack, incoming):
+                   grads, stack, incoming, changed):
     """The forward and backward functions of a called user function."""
     fwd_name, bwd_name = program.pairs[program.current]
     returns = ast.Return(value=grads[0] if len(grads) == 1 else
@@ -131,7 +131,10 @@ def pair_functions(program, source, node, params, namer, result, forward, backwa
         else:
             head.append(ast.Assign(targets=[name(v, store=True) for v in maybe_unbound],
                                    value=ast.Constant(value=None, kind=None), type_comment=None))
-    keep = ast.Tuple(elts=[name(v) for v in saved], ctx=ast.Load())
+    # a list the function changes in place may change again after it returns (the caller
+    # appends to it once more): save its items as they are now
+    keep = ast.Tuple(elts=[namer.call("frozen", [name(v)]) if v in changed else name(v)
+                           for v in saved], ctx=ast.Load())
     push = [ast.Expr(value=call(ast.Attribute(value=name(stack), attr="append",
                                               ctx=ast.Load()), [keep]))] if saved else []
     pop = [assign(ast.Tuple(elts=[name(v, store=True) for v in saved], ctx=ast.Store()),
