@@ -1,6 +1,6 @@
 """Report errors raised inside generated gradient code at the user's own source line."""
 from .compiler.emit import LOCATIONS
-from .errors import KnetcSyntaxError
+from .errors import KnetcSyntaxError, NoAdjointError
 
 
 def user_location(exc):
@@ -21,7 +21,10 @@ def relocate(exc):
         return None
     filename, lineno, code = where
     if isinstance(exc, TypeError) and str(exc).startswith("knetc "):
-        return KnetcSyntaxError(str(exc), filename, lineno, code)
+        message, _, hint = str(exc).partition("; ")
+        kind = NoAdjointError if "no adjoint rule" in message else KnetcSyntaxError
+        return kind(message, filename, lineno, code,
+                    hint=f"Instead: {hint}." if hint else None)
     if hasattr(exc, "add_note"):
         exc.add_note(f"knetc: raised by the gradient of {filename}:{lineno}\n    {code}")
     return None

@@ -178,6 +178,18 @@ def call_adjoint(fn, i, g, y, args):
     return vjp(fn, i)(g, y, *args)
 
 
+def method_forward(stack, obj, name, *args):
+    """Forward of `obj.name(*args)` for a method found at run time (knetc.dynamic)."""
+    from .dynamic import forward
+    return forward(stack, obj, name, args)
+
+
+def method_backward(stack, g):
+    """Adjoints of (obj, *args) for the matching method_forward call."""
+    from .dynamic import backward
+    return backward(stack, g)
+
+
 def snapshot(container):
     """A shallow copy of a list or dict about to be mutated, for the backward sweep."""
     if isinstance(container, list):

@@ -326,8 +326,6 @@ KNOWN = {  # rows refused today, but not the way every refusal must be
                            "an 'Instead:' hint", raises=knetc.KnetcError),
     user_function_through_variable: _xfail(
         "the message ('call a user function by its own name') has no 'Instead:' hint"),
-    array_element_assignment: _xfail(
-        "the message ('build the result with np.where, ...') has no 'Instead:' hint"),
 }
 
 

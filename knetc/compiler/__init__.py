@@ -104,6 +104,14 @@ def compile_gradient(fn, argnums, self_type=None):
     return compiled
 
 
+def compile_pair(fn):
+    """The (forward, backward) functions of `fn` differentiated in all its positional
+    parameters, for a method found only at run time (`layer.apply(x)`)."""
+    code = fn.__code__
+    program = Program(fn, tuple(range(code.co_argcount)), transform)
+    return program.compile(build, entry=False)
+
+
 def _without_defaults(args):
     args.defaults, args.kw_defaults = [], [None] * len(args.kwonlyargs)
     return args

@@ -78,9 +78,15 @@ class Program:
             self.pending.append(key)
         return self.pairs[key]
 
-    def compile(self, build):
-        """Generate the entry function and every pair it needs; build them all."""
-        defs = self._transform(self.fn, self.wrt, True)
+    def compile(self, build, entry=True):
+        """Generate the entry function and every pair it needs; build them all. With
+        entry=False, only the forward/backward pair of the function itself (for calls whose
+        function is found at run time)."""
+        if entry:
+            defs = self._transform(self.fn, self.wrt, True)
+        else:
+            self.request(self.fn, self.wrt)
+            defs = []
         while self.pending:
             fn, active, mutated = self.current = self.pending.pop(0)
             defs += self._transform(fn, list(active), False, mutated)
@@ -88,14 +94,18 @@ class Program:
         cells = {fn_name: types.CellType() for fn_name, _, _ in texts}
         for (fn_name, text, where), (_, user_fn, aliases) in zip(texts, defs):
             function = build(text, where, fn_name, user_fn, cells, aliases)
-            if not fn_name.endswith("_backward") or fn_name == texts[0][0]:
+            if not fn_name.endswith("_backward") or (entry and fn_name == texts[0][0]):
                 function.__defaults__ = user_fn.__defaults__
                 function.__kwdefaults__ = user_fn.__kwdefaults__
             cells[fn_name].cell_contents = function
-        entry = cells[texts[0][0]].cell_contents
-        ordered = texts[1:] + texts[:1]  # callees first, then the gradient itself
+        if entry:
+            function = cells[texts[0][0]].cell_contents
+            texts = texts[1:] + texts[:1]  # callees first, then the gradient itself
+        else:
+            fwd, bwd = self.pairs[(self.fn, tuple(self.wrt), ())]
+            function = (cells[fwd].cell_contents, cells[bwd].cell_contents)
         deps = {k: v for r in self.resolvers for k, v in r.deps.items()}
-        return Compiled(entry, "\n\n".join(text for _, text, _ in ordered), self.wrt,
+        return Compiled(function, "\n\n".join(text for _, text, _ in texts), self.wrt,
                         deps.values())
 
     def _transform(self, fn, wrt, entry, mutated=()):

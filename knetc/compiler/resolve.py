@@ -40,6 +40,13 @@ class UserCall:
         self.call = call  # the call with `self` passed explicitly for a method
 
 
+class MethodCall:
+    """`obj.name(args)` where obj's class is known only at run time."""
+
+    def __init__(self, obj, attr, args):
+        self.obj, self.attr, self.args = obj, attr, list(args)
+
+
 class Resolver:
     def __init__(self, source, local_names, aliases, self_type=None):
         self.source = source
@@ -129,7 +136,12 @@ class Resolver:
             key = "." + func.attr
             if key in NONDIFF:
                 return None
-            return self._bind(self._rule(key, call), [func.value] + call.args, keywords, call)
+            if key in RULES:
+                return self._bind(RULES[key], [func.value] + call.args, keywords, call)
+            if keywords:
+                raise self._error(call, f"`{expr_text(call)}` with keyword arguments",
+                                  "pass the method's arguments by position")
+            return MethodCall(func.value, func.attr, call.args)  # found at run time
         raise self._error(call, "a call through a local variable",
                           "call the function by its global name")
 

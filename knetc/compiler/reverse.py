@@ -19,7 +19,7 @@ import inspect
 from .emit import HELPERS
 from ..rules import NONDIFF_PARAMS
 from .mutation import mutated_params
-from .resolve import UserCall, user_function
+from .resolve import MethodCall, UserCall, user_function
 from .syntax import assign, ast, call, const, copy, name, names_loaded
 
 SAVE, RESTORE = "__save__", "__restore__"            # dropped if the backward never reads v
@@ -131,6 +131,11 @@ class Reverse:
         if not (isinstance(value, ast.Call) and names_loaded(value) & self.active):
             return [s]
         binding = self.resolver.resolve(value)
+        if isinstance(binding, MethodCall):
+            self.calls[id(s)] = binding
+            new = call(self.namer.helper("method_forward"),
+                       [name(self.stack), binding.obj, const(binding.attr)] + binding.args)
+            return [_at(assign(s.targets[0].id, new), s)]
         if not isinstance(binding, UserCall):
             return [s]
         changed = mutated_params(binding.fn, user_function)
@@ -144,6 +149,20 @@ class Reverse:
                        keywords=binding.call.keywords)
         snaps = [_at(snap(self.namer, binding.args[p].id), s) for p in mutated]
         return snaps + [_at(assign(s.targets[0].id, new), s)]
+
+    def backward_method(self, var, binding, D):
+        """`dobj, dx = method_backward(stack, dy)`, added into the active operands."""
+        dvar = name(self.namer.adjoint(var)) if var in D else self.namer.call("zero_grad",
+                                                                                [name(var)])
+        operands = [binding.obj] + binding.args
+        outs = [self.namer.fresh(f"d{a.id}_{binding.attr}") if isinstance(a, ast.Name)
+                and a.id in self.active else "_" for a in operands]
+        target = ast.Tuple(elts=[name(o, store=True) for o in outs], ctx=ast.Store())
+        code = [assign(target, self.namer.call("method_backward", [name(self.stack), dvar]))]
+        for a, out in zip(operands, outs):
+            if out != "_":
+                code += self.accumulate(a.id, name(out), D)
+        return code
 
     def backward_call(self, var, s, D):
         """`da, db = f_backward(stack, dy)`, added into the arguments' adjoints.
@@ -188,7 +207,9 @@ class Reverse:
             return code + [unsnap(root)]
         if isinstance(s, ast.Assign):
             var = s.targets[0].id
-            if id(s) in self.calls:
+            if isinstance(self.calls.get(id(s)), MethodCall):
+                code = self.backward_method(var, self.calls[id(s)], D)
+            elif id(s) in self.calls:
                 code = self.backward_call(var, s, D)
             elif var in D and var in self.active:
                 code = self.adjoint(var, s.value, D)

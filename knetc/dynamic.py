@@ -1,0 +1,38 @@
+"""Calls whose function is known only at run time: methods of objects that hold parameters.
+
+In `for layer in self.layers: x = layer.apply(x)`, which `apply` runs depends on each
+layer's class. The generated code calls `method_forward(stack, layer, "apply", x)`, which
+finds the method, compiles its forward/backward pair once per method, runs the forward
+function and leaves the backward function on the stack for `method_backward` to call.
+"""
+import inspect
+
+from .compiler import compile_pair
+from .compiler.mutation import mutated_params
+from .compiler.resolve import user_function
+
+_pairs = {}
+
+
+def forward(stack, obj, name, args):
+    method = getattr(type(obj), name, None)
+    if not inspect.isfunction(method):
+        owner = type(obj).__name__
+        raise TypeError(f"knetc has no adjoint rule for {owner}.{name}; define one with "
+                        f"@knetc.adjoint, or call a function knetc knows")
+    if method not in _pairs:
+        if mutated_params(method, user_function):
+            raise TypeError(f"knetc cannot differentiate calling {type(obj).__name__}.{name}, "
+                            "which mutates its arguments, through an object it finds at run "
+                            "time; call it as a function by its own name")
+        _pairs[method] = compile_pair(method).function
+    fwd, bwd = _pairs[method]
+    result = fwd(stack, obj, *args)
+    stack.append(bwd)
+    return result
+
+
+def backward(stack, g):
+    bwd = stack.pop()
+    grads = bwd(stack, g)
+    return grads
