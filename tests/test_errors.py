@@ -321,11 +321,6 @@ def _xfail(reason, raises=AssertionError):
 
 
 KNOWN = {  # rows refused today, but not the way every refusal must be
-    uses_async_def: _xfail("`async def` is refused with a plain KnetcError ('cannot read ... "
-                           "as one function'), not a KnetcSyntaxError quoting the line with "
-                           "an 'Instead:' hint", raises=knetc.KnetcError),
-    user_function_through_variable: _xfail(
-        "the message ('call a user function by its own name') has no 'Instead:' hint"),
 }
 
 

@@ -538,11 +538,7 @@ FAILS = [
                  id="comprehension_then_mutate"),
     case(copy_by_list_then_mutate, lambda r: (_pair(r), randn(r, 3)), (0, 1)),
     pytest.param(copy_by_method_then_mutate, lambda r: (_pair(r), randn(r, 3)), (0, 1),
-                 id="copy_by_method_then_mutate", marks=pytest.mark.xfail(
-                     strict=True, raises=knetc.KnetcSyntaxError, reason=(
-                         "the adjoint of list.copy() (the array `.copy` rule) fails when "
-                         "only some items have a gradient; here reported as 'joining lists "
-                         "with +' at `t = s.copy()`"))),
+                 id="copy_by_method_then_mutate"),
 ]
 
 

@@ -1109,6 +1109,11 @@ def sorted_dict_keys(p):
     return total
 
 
+def list_copy_method(a, b):
+    t = [a, b].copy()
+    return np.sum(t[0] * W3)
+
+
 def dict_values_sum(d):
     return np.sum(sum(d.values()) * W3)
 
@@ -1652,9 +1657,12 @@ TABLE = {
         row(unary_plus_python_float, args(flt), ["pos"]),
         row(np_positive, args(normal(3)), [np.positive]),
     ],
-    "identity": [
+    "copy": [
         row(np_copy, args(normal(3, 4)), [np.copy]),
         row(copy_method, args(normal(2, 3, 4)), [".copy"]),
+        row(list_copy_method, args(normal(3), normal(2)), [".copy"], BOTH),
+    ],
+    "identity": [
         row(np_array_of_array, args(normal(3, 4)), [np.array]),
         row(np_array_of_list, args(normal(3), normal(3)), [np.array, "list"], BOTH),
         row(np_array_of_nested_floats, args(flt, flt), [np.array, "list"], BOTH),

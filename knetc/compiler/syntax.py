@@ -44,6 +44,10 @@ def parse_function(fn):
     except SyntaxError:
         tree = gast.parse("")
     defs = [n for n in tree.body if isinstance(n, gast.FunctionDef)]
+    if any(isinstance(n, gast.AsyncFunctionDef) for n in tree.body):
+        from ..errors import KnetcSyntaxError
+        raise KnetcSyntaxError("knetc cannot differentiate an `async def`", filename, start,
+                               lines[0], hint="Instead: differentiate a plain `def` function.")
     if not defs:
         node = _lambda_as_def(tree, fn, filename)
         if node is None:

@@ -27,8 +27,9 @@ def _make(fn, i):
     rule = RULES.get(fn)
     if rule is None:
         label = getattr(fn, "__name__", repr(fn))
-        raise TypeError(f"knetc cannot differentiate a call of {label} through a variable: it "
-                        "has no adjoint rule (call a user function by its own name)")
+        raise TypeError(f"knetc cannot differentiate a call of {label} through a variable, "
+                        "which has no adjoint rule; call a user function by its own name, or "
+                        "give it a rule with @knetc.adjoint")
     params = [p for p in rule.signature.parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     target = params[i].name if i < len(params) else None

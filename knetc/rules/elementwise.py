@@ -50,7 +50,12 @@ def positive(y, x):
     dx = dy
 
 
-@rule(np.copy, ".copy", np.array, np.asarray, float, np.float64, np.float32)
+@rule(np.copy, ".copy")
+def copy(y, x, *args, **kwargs):
+    dx = copy_grad(dy, x)
+
+
+@rule(np.array, np.asarray, float, np.float64, np.float32)
 def identity(y, x, *args, **kwargs):
     dx = unbroadcast(dy, x)
 
