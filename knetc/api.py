@@ -56,7 +56,7 @@ def _make(f, argnums, pick, kind):
         try:
             return pick(compiled.function(*args, **kwargs))
         except Exception as exc:
-            better = relocate(exc, f)
+            better = relocate(exc, compiled)
             if better is None:
                 raise
             raise better from None

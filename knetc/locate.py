@@ -1,6 +1,4 @@
 """Report errors raised inside generated gradient code at the user's own source line."""
-import linecache
-
 from .compiler.emit import LOCATIONS
 from .errors import KnetcSyntaxError, NoAdjointError, NonScalarError
 
@@ -16,13 +14,11 @@ def user_location(exc):
     return found
 
 
-def relocate(exc, fn=None):
+def relocate(exc, compiled=None):
     """The exception to raise instead of `exc`, or None to re-raise it with a note."""
     where = user_location(exc)
-    if where is None and isinstance(exc, NonScalarError) and fn is not None:
-        code = fn.__code__  # the result is checked before any user line's adjoint runs
-        where = (code.co_filename, code.co_firstlineno,
-                 linecache.getline(code.co_filename, code.co_firstlineno).strip())
+    if where is None and isinstance(exc, NonScalarError) and compiled is not None:
+        where = compiled.result_where  # the function's `return`
     if where is None:
         return None
     filename, lineno, code = where

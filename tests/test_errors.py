@@ -368,9 +368,6 @@ def not_a_scalar(x):
     return y * 2.0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "NonScalarError names the shape but not the user's file and line: seed_grad's line in "
-    "the generated code maps to no user location, so no note is added"))
 def test_non_scalar_result_names_shape_and_line():
     x = np.ones((3, 4))
     with pytest.raises(knetc.NonScalarError) as info:

@@ -37,6 +37,9 @@ def transform(program, fn, wrt, entry, mutated=()):
     """
     source = parse_and_check(fn)                                   # parse, refuse
     node = source.node
+    if entry:  # where a non-scalar result is reported
+        last = max((n.lineno for n in ast.walk(node) if isinstance(n, ast.Return)))
+        program.result_where = (source.filename, last, source.line(last).strip())
     params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
     every_name = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     namer = Namer(every_name | set(params) | set(dir(builtins)) | set(HELPERS) | {"np"},

@@ -105,8 +105,10 @@ class Program:
             fwd, bwd = self.pairs[(self.fn, tuple(self.wrt), ())]
             function = (cells[fwd].cell_contents, cells[bwd].cell_contents)
         deps = {k: v for r in self.resolvers for k, v in r.deps.items()}
-        return Compiled(function, "\n\n".join(text for _, text, _ in texts), self.wrt,
-                        deps.values())
+        compiled = Compiled(function, "\n\n".join(text for _, text, _ in texts), self.wrt,
+                            deps.values())
+        compiled.result_where = getattr(self, "result_where", None)
+        return compiled
 
     def _transform(self, fn, wrt, entry, mutated=()):
         made = self.transform(self, fn, wrt, entry, mutated)
