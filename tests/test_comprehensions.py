@@ -222,10 +222,7 @@ ROWS = [
     case(dict_comp_over_keys, _dict3),
     pytest.param(comp_with_enumerate_and_zip,
                  lambda r: ([randn(r, 2), randn(r, 2)], [randn(r, 2), randn(r, 2)]), (0, 1),
-                 id="comp_with_enumerate_and_zip", marks=pytest.mark.xfail(
-                     strict=True, raises=knetc.NoAdjointError,
-                     reason="enumerate(zip(...)) is refused: 'no adjoint rule for "
-                            "builtins.zip' (also in a plain for loop)")),
+                 id="comp_with_enumerate_and_zip"),
     case(comp_into_stack, lambda r: (randn(r, 4),)),
     case(comp_into_concatenate, lambda r: ([randn(r, 2), randn(r, 3)],)),
     case(comp_variable_shadows_outer, lambda r: (randn(r, 3), [randn(r, 3), randn(r, 3)]),
@@ -249,10 +246,7 @@ ROWS = [
     case(lambda_calls_user_function, lambda r: (randn(r, 3),)),
     case(comp_with_extras_list, lambda r: (randn(r, 3), [randn(r, 3), randn(r, 3)]), (0, 1)),
     pytest.param(comp_with_extras_none, lambda r: (randn(r, 3), None), 0,
-                 id="comp_with_extras_none", marks=pytest.mark.xfail(
-                     strict=True, raises=TypeError,
-                     reason="a comprehension in the untaken arm of a conditional expression "
-                            "is hoisted and run anyway: iterating None raises TypeError")),
+                 id="comp_with_extras_none"),
 ]
 
 

@@ -45,6 +45,21 @@ class Hoist(ast.NodeTransformer):
             return self.visit(body)
         return node
 
+    def visit_IfExp(self, node):
+        """`a if c else [... for ...]`: the comprehension runs only when its arm is taken."""
+        if not any(self.owner.hoistable(part) for part in (node.body, node.orelse)):
+            return self.generic_visit(node)
+        test = self.visit(node.test)
+        result = self.owner.namer.fresh("choice")
+        arms = []
+        for part in (node.body, node.orelse):
+            inner = Hoist(self.owner)
+            value = inner.visit(part)
+            arms.append(inner.before + [ast.copy_location(assign(result, value), node)])
+        self.before.append(ast.copy_location(ast.If(test=test, body=arms[0], orelse=arms[1]),
+                                             node))
+        return name(result)
+
     def visit_ListComp(self, node):
         return self.loop(node, ast.List(elts=[], ctx=ast.Load()), "items")
 
@@ -101,6 +116,11 @@ class Comprehensions:
         self.source = source
         self.namer = namer
         self.lambdas = {}
+
+    def hoistable(self, node):
+        """Whether `node` holds a comprehension or a call of a lambda."""
+        return any(isinstance(n, COMPREHENSIONS) or isinstance(n, ast.Call) and isinstance(
+            n.func, ast.Name) and n.func.id in self.lambdas for n in ast.walk(node))
 
     def refuse(self, node, what, hint):
         lineno = getattr(node, "lineno", None)

@@ -44,9 +44,18 @@ class Desugar(ast.NodeTransformer):
         index = self.namer.fresh("i")
         if _is_call_to(it, "enumerate") and _pair(node.target) and len(it.args) in (1, 2):
             counter, item = node.target.elts
-            seq = self._named(it.args[0], before, node)
-            bound = self.namer.call_builtin("len", [name(seq)])
-            loads = [(item, seq)]
+            inner = it.args[0]
+            if _is_call_to(inner, "zip") and isinstance(item, (ast.Tuple, ast.List)) \
+                    and len(item.elts) == len(inner.args):  # enumerate(zip(a, b))
+                seqs = [self._named(a, before, node) for a in inner.args]
+                lengths = [self.namer.call_builtin("len", [name(q)]) for q in seqs]
+                bound = lengths[0] if len(lengths) == 1 else self.namer.call_builtin(
+                    "min", lengths)
+                loads = list(zip(item.elts, seqs))
+            else:
+                seq = self._named(inner, before, node)
+                bound = self.namer.call_builtin("len", [name(seq)])
+                loads = [(item, seq)]
             start = it.args[1] if len(it.args) == 2 else None
             first = [assign(copy(counter), name(index) if start is None else
                             ast.BinOp(left=name(index), op=ast.Add(), right=start))]
