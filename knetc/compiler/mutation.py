@@ -12,7 +12,7 @@ one of its parameters mutates the argument passed there.
 import inspect
 
 from ..errors import KnetcSyntaxError
-from .syntax import ast, parse_function
+from .syntax import ast, names_loaded, parse_function
 
 MUTATORS = {"append"}
 
@@ -58,24 +58,43 @@ def check_aliases(source, body, resolver):
     is refused too, and so is passing the same list twice, or a part of one, to a function
     that mutates that argument.
     """
-    _Aliases(source, resolver).block(body, _State())
+    _Aliases(source, resolver, body).block(body, _State())
+
+
+TWICE = "<one object twice>"
 
 
 class _State:
     def __init__(self):
-        self.shared, self.holders, self.lent = set(), set(), set()
+        self.shared = set()
+        self.holders = {}  # container -> names whose objects it also holds
+        self.lent = {}     # container -> names holding a part of it
 
 
 class _Aliases:
-    def __init__(self, source, resolver):
+    def __init__(self, source, resolver, body):
         self.source = source
         self.resolver = resolver
+        self.reads = [(n.lineno, n.id) for s in body for n in ast.walk(s)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                      and hasattr(n, "lineno")]
+        self.loops = []  # names read in each enclosing loop (read again next iteration)
+
+    def read_later(self, names, stmt):
+        if TWICE in names:
+            return {TWICE}
+        later = {v for line, v in self.reads if line > stmt.lineno}
+        for loop in self.loops:
+            later |= loop
+        return set(names) & later
 
     def block(self, stmts, state):
         for stmt in stmts:
             if isinstance(stmt, (ast.For, ast.While)):
+                self.loops.append(names_loaded(stmt))
                 for _ in range(2):
                     self.block(stmt.body, state)
+                self.loops.pop()
             elif isinstance(stmt, ast.If):
                 self.block(stmt.body, state)
                 self.block(stmt.orelse, state)
@@ -121,7 +140,7 @@ class _Aliases:
                 stored = _names_in(sub.args)
                 state.shared.update(stored)
                 if stored and mutation_root(sub.func.value):
-                    state.holders.add(mutation_root(sub.func.value))
+                    state.holders.setdefault(mutation_root(sub.func.value), set()).update(stored)
         if isinstance(stmt, ast.Assign):
             self.assign(stmt, state)
 
@@ -131,25 +150,31 @@ class _Aliases:
             if isinstance(target, ast.Subscript):
                 if _names_in([value]):
                     state.shared.update(_names_in([value]))  # s[k] = v: v lives in s too
-                    state.holders.add(mutation_root(target))
+                    state.holders.setdefault(mutation_root(target), set()).update(
+                        _names_in([value]))
             elif isinstance(target, ast.Name):
                 var = target.id
-                state.holders.discard(var)
-                state.lent.discard(var)
+                state.holders.pop(var, None)
+                state.lent.pop(var, None)
                 sources = _possible_values(value)
-                if isinstance(value, (ast.List, ast.Tuple, ast.Dict)) and _names_in(
-                        value.values if isinstance(value, ast.Dict) else value.elts):
-                    state.holders.add(var)
+                if isinstance(value, (ast.List, ast.Tuple, ast.Dict)):
+                    items = value.values if isinstance(value, ast.Dict) else value.elts
+                    named = [e.id for e in items if isinstance(e, ast.Name)]
+                    if named:
+                        state.holders[var] = set(named)
+                        if len(set(named)) < len(named):
+                            state.holders[var].add(TWICE)  # [x, x]: its elements alias
                 if sources:
                     state.shared.update(sources | {var})
                 elif isinstance(value, ast.Subscript) and not isinstance(value.slice,
                                                                          ast.Slice):
                     state.shared.add(var)
                     if mutation_root(value):
-                        state.lent.add(mutation_root(value))
+                        state.lent.setdefault(mutation_root(value), set()).add(var)
                 elif isinstance(value, ast.Subscript):  # s[a:b] copies a list (shallowly)
                     state.shared.discard(var)
-                    state.holders.add(var)
+                    if mutation_root(value):
+                        state.holders[var] = {mutation_root(value)}
                 elif isinstance(value, ast.Attribute) or (
                         isinstance(value, ast.Call) and self.resolver.returns_argument(value)):
                     state.shared.add(var)
@@ -169,7 +194,8 @@ class _Aliases:
         self.mutate(root, stmt, state)
         nested = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript)
         in_place = not element or nested  # s[k] += v, s[k].append(v), s[k][j] = v
-        if in_place and (root in state.holders or root in state.lent):
+        others = state.holders.get(root, set()) | state.lent.get(root, set())
+        if in_place and self.read_later(others, stmt):  # someone else would see the change
             self.refuse(stmt, f"changing an element of `{root}` in place while another "
                         "variable or container holds that element",
                         f"assign a new value: `{root}[k] = {root}[k] + v`, or copy first")
