@@ -16,9 +16,9 @@ from .syntax import ast, names_loaded, to_source
 
 _counter = itertools.count(1)
 LOCATIONS = {}  # generated file name -> {line: (user file, user line, code)}
-HELPERS = {k: v for k, v in vars(runtime).items()
-           if callable(v) and not k.startswith("_") and getattr(v, "__module__", "") ==
-           runtime.__name__}
+HELPERS = {k: v for k, v in vars(runtime).items()  # what generated code may call by name
+           if callable(v) and not k.startswith("_")
+           and getattr(v, "__module__", "").startswith(runtime.__name__ + ".")}
 NUMPY = runtime.np  # generated code calls NumPy as `np`, like the user's code
 
 

@@ -1,0 +1,69 @@
+"""Adjoint helpers for broadcasting, reductions and elementwise choices."""
+import numpy as np
+
+
+
+def unbroadcast(g, x):
+    """Sum g back to the shape of x, undoing NumPy broadcasting."""
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    if isinstance(x, (list, tuple)):
+        raise TypeError("knetc cannot differentiate joining lists with `+`; "
+                        "use lst.append(...) or np.concatenate for arrays")
+    if len(gshape) > len(shape):
+        g = np.sum(g, axis=tuple(range(len(gshape) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if not isinstance(x, (np.ndarray, np.generic)):
+        return float(g) if np.ndim(g) == 0 else g
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the adjoint of a reduction of x along `axis` back to x's shape."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    return np.broadcast_to(g, shape)
+
+
+def extremum_grad(g, y, x, axis=None, keepdims=False):
+    """Adjoint of max/min along axis: split between the positions that attain it."""
+    mask = x == unreduce(y, x, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    return unreduce(g, x, axis, keepdims) * mask / count
+
+
+def var_grad(g, x, axis=None, ddof=0, keepdims=False):
+    """Adjoint of np.var."""
+    n = np.size(x) if axis is None else np.prod([np.shape(x)[a] for a in np.atleast_1d(axis)])
+    centered = x - np.mean(x, axis=axis, keepdims=True)
+    return unreduce(g, x, axis, keepdims) * centered * (2.0 / (n - ddof))
+
+
+def clip_grad(g, x, lo, hi, lo_keyword=None, hi_keyword=None):
+    """Adjoint of np.clip with respect to x: gradient passes where x is inside [lo, hi]
+    (the bounds given by position, a_min/a_max, or as min/max)."""
+    lo = lo_keyword if lo is None else lo
+    hi = hi_keyword if hi is None else hi
+    inside = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        inside &= x >= lo
+    if hi is not None:
+        inside &= x <= hi
+    return g * inside
+
+
+def clip_bound_grad(g, x, bound, below):
+    """Adjoint of np.clip with respect to a bound: where x is beyond it (below the lower one,
+    or above the upper one)."""
+    return unbroadcast(g * ((x < bound) if below else (x > bound)), bound)
+
+
+def where_grad(g, cond, x, first):
+    """Adjoint of np.where(cond, a, b) for a (first=True) or b."""
+    return unbroadcast(np.where(cond, g, 0) if first else np.where(cond, 0, g), x)

@@ -1,0 +1,51 @@
+"""Adjoint helpers for matrix products."""
+import numpy as np
+
+from .broadcast import unbroadcast
+
+
+def matmul_grad_a(g, a, b):
+    """Adjoint of `a @ b` with respect to a, for vectors, matrices and stacks of them."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ b.T
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2), np.shape(a))
+
+
+def matmul_grad_b(g, a, b):
+    """Adjoint of `a @ b` with respect to b."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return a.T @ g
+    a2, b2, g2 = _as_matrices(g, a, b)
+    return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2), np.shape(b))
+
+
+def _as_matrices(g, a, b):
+    """a, b and g with vectors promoted to matrices the way `@` promotes them."""
+    a2 = np.expand_dims(a, 0) if np.ndim(a) == 1 else a
+    b2 = np.expand_dims(b, -1) if np.ndim(b) == 1 else b
+    g2 = np.expand_dims(g, -1) if np.ndim(b) == 1 else g
+    g2 = np.expand_dims(g2, -2) if np.ndim(a) == 1 else g2
+    return a2, b2, g2
+
+
+def dot_grad_a(g, a, b):
+    """Adjoint of np.dot(a, b) with respect to a (scalars, vectors, matrices, N-d)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    if np.ndim(b) <= 2:
+        return matmul_grad_a(g, a, b)
+    b_free = [k for k in range(np.ndim(b)) if k != np.ndim(b) - 2]
+    g_free = list(range(np.ndim(a) - 1, np.ndim(g)))
+    return np.tensordot(g, b, axes=(g_free, b_free))
+
+
+def dot_grad_b(g, a, b):
+    """Adjoint of np.dot(a, b) with respect to b."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    if np.ndim(b) <= 2:
+        return matmul_grad_b(g, a, b)
+    a_free = list(range(np.ndim(a) - 1))
+    out = np.tensordot(a, g, axes=(a_free, a_free))  # contracted axis first
+    return np.moveaxis(out, 0, np.ndim(b) - 2)
