@@ -181,7 +181,19 @@ class _Aliases:
                 else:
                     state.shared.discard(var)  # a new object of its own
             elif isinstance(target, (ast.Tuple, ast.List)):
-                state.shared.update(_names_in(target.elts))
+                if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(
+                        target.elts):  # a, b = x, y: one assignment each
+                    for t, v in zip(target.elts, value.elts):
+                        self.assign(ast.Assign(targets=[t], value=v, type_comment=None),
+                                    state)
+                elif isinstance(value, (ast.Name, ast.Subscript, ast.Attribute)) or (
+                        isinstance(value, ast.Call) and self.resolver.returns_argument(value)):
+                    state.shared.update(_names_in(target.elts))  # parts of an existing object
+                else:
+                    for t in _names_in(target.elts):
+                        state.shared.discard(t)
+                        state.holders.pop(t, None)
+                        state.lent.pop(t, None)
 
     def mutate_target(self, target, stmt, state, element=False):
         """`target` changes in place: a name, or an element `s[k]` of a container."""
