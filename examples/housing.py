@@ -5,9 +5,11 @@ NumPy functions; knetc reads their source and writes the gradient as Python sour
 
     python examples/housing.py              # 10 steps of SGD, printing the loss
     python examples/housing.py --source     # print the generated gradient code and exit
+    python examples/housing.py --epochs 20 --batchsize 32 --lr 0.01   # minibatch SGD
 """
 import argparse
 import os
+import sys
 
 import numpy as np
 
@@ -50,28 +52,49 @@ def load_housing(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="Train a linear regression model on the Boston housing data with knetc.")
-    parser.add_argument("--steps", type=int, default=10, help="SGD steps (default: 10)")
+        description="Train a linear regression model on the Boston housing data with knetc. "
+                    "Prints the loss (mean squared error on all 506 neighborhoods) before "
+                    "each epoch and after the last.")
+    parser.add_argument("--epochs", "--steps", dest="epochs", type=int, default=10,
+                        help="passes over the data; with the default batch size one pass is "
+                             "one SGD step, as in the tutorial (default: 10)")
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed for w (default: 1)")
-    parser.add_argument("--data", default=DEFAULT_DATA,
-                        help="path to housing.data (default: the copy shipped with this script)")
+    parser.add_argument("--batchsize", type=int, default=None,
+                        help="neighborhoods per SGD step (default: all 506, as the tutorial)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="random seed for w and shuffling (default: 1)")
+    parser.add_argument("--data", metavar="FILE|DIR", default=DEFAULT_DATA,
+                        help="housing.data, or a directory that has it (default: the copy "
+                             "shipped with this script)")
+    parser.add_argument("--gpu", action="store_true",
+                        help="reserved: run on the GPU (not available yet)")
     parser.add_argument("--source", action="store_true",
                         help="print the generated gradient code of loss and exit")
     args = parser.parse_args(argv)
 
+    if args.gpu:
+        print("GPU support comes with the GPU backend", file=sys.stderr)
+        return 2
     if args.source:
         print(knetc.source(knetc.grad(loss)))
         return 0
 
-    x, y = load_housing(args.data)
+    path = args.data
+    if os.path.isdir(path):
+        path = os.path.join(path, "housing.data")
+    x, y = load_housing(path)
     rng = np.random.default_rng(args.seed)
     w = [0.1 * rng.standard_normal((1, 13)), 0.0]
-    # Line k is the loss after k steps, as in the tutorial (which prints lines 1..10).
-    for step in range(args.steps):
-        value = train(w, [(x, y)], lr=args.lr)
-        print(f"step {step:3d}  loss {float(value):10.4f}")
-    print(f"step {args.steps:3d}  loss {float(loss(w, x, y)):10.4f}")
+    if args.batchsize is None or args.batchsize >= y.shape[1]:
+        data = [(x, y)]                                 # the tutorial: one full-batch step
+    else:
+        knetc.seed(args.seed)
+        data = knetc.minibatch(x, y, args.batchsize, shuffle=True, partial=True)
+    # Line k is the loss after k epochs, as in the tutorial (which prints lines 1..10).
+    for epoch in range(args.epochs):
+        print(f"step {epoch:3d}  loss {float(loss(w, x, y)):10.4f}")
+        train(w, data, lr=args.lr)
+    print(f"step {args.epochs:3d}  loss {float(loss(w, x, y)):10.4f}")
     return 0
 
 

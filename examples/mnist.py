@@ -14,7 +14,6 @@ MNIST is read with knetc.data.mnist from --data, else $KNETC_DATA, else ~/.cache
 (downloaded there when missing).
 """
 import argparse
-import os
 import sys
 import time
 
@@ -77,7 +76,7 @@ def onehot(labels, nclass=10):
 
 
 def show(*items):
-    """Print a line the way Julia prints the tutorial's tuples: (:epoch, 1, :trn, 0.9161, :time, 2.31)."""
+    """Print a line the way Julia prints the tutorial's tuples: (:epoch, 1, :trn, 0.9161)."""
     text = [f"{x:.4g}" if isinstance(x, (float, np.floating)) else str(x) for x in items]
     print("(" + ", ".join(text) + ")", flush=True)
 
@@ -95,14 +94,13 @@ def parse_args(argv):
                         help="hidden layer sizes of the mlp (default: 64)")
     parser.add_argument("--epochs", type=int, default=10, help="passes over the training "
                         "data (default: 10)")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="SGD learning rate (default: 0.5 for softmax, as the tutorial; "
-                             "0.5 for the mlp as well)")
+    parser.add_argument("--lr", type=float, default=0.5,
+                        help="SGD learning rate (default: 0.5, the tutorial's)")
     parser.add_argument("--batchsize", type=int, default=100,
                         help="instances per minibatch (default: 100)")
-    parser.add_argument("--shuffle", action="store_true",
-                        help="visit the training minibatches in a new random order every "
-                             "epoch (the tutorial does not)")
+    parser.add_argument("--noshuffle", dest="shuffle", action="store_false",
+                        help="visit the training minibatches in the same order every epoch, "
+                             "as the tutorial does (default: a new random order every epoch)")
     parser.add_argument("--seed", type=int, default=1,
                         help="random seed for the weights and shuffling (default: 1)")
     parser.add_argument("--data", metavar="DIR", default=None,
@@ -123,8 +121,6 @@ def main(argv=None):
     if args.source:
         print(knetc.source(lossgradient))
         return 0
-    if args.lr is None:
-        args.lr = 0.5
 
     rng = np.random.default_rng(args.seed)
     knetc.seed(args.seed)
