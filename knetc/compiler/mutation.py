@@ -64,11 +64,18 @@ def check_aliases(source, body, resolver):
 TWICE = "<one object twice>"
 
 
+UNKNOWN = "<held elsewhere>"
+
+
 class _State:
     def __init__(self):
-        self.shared = set()
+        self.shared = {}   # name -> the other names (or containers) holding its object
         self.holders = {}  # container -> names whose objects it also holds
         self.lent = {}     # container -> names holding a part of it
+
+    def share(self, names, others):
+        for n in names:
+            self.shared.setdefault(n, set()).update(others)
 
 
 class _Aliases:
@@ -81,7 +88,7 @@ class _Aliases:
         self.loops = []  # names read in each enclosing loop (read again next iteration)
 
     def read_later(self, names, stmt):
-        if TWICE in names:
+        if TWICE in names or UNKNOWN in names:
             return {TWICE}
         later = {v for line, v in self.reads if line > stmt.lineno}
         for loop in self.loops:
@@ -132,13 +139,13 @@ class _Aliases:
         # then what this line makes shared
         for sub in ast.walk(stmt):
             if isinstance(sub, (ast.List, ast.Tuple, ast.Set)) and isinstance(sub.ctx, ast.Load):
-                state.shared.update(_names_in(sub.elts))
+                state.share(_names_in(sub.elts), {UNKNOWN})
             elif isinstance(sub, ast.Dict):
-                state.shared.update(_names_in(sub.values))
+                state.share(_names_in(sub.values), {UNKNOWN})
             elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
                     and sub.func.attr in MUTATORS:
                 stored = _names_in(sub.args)
-                state.shared.update(stored)
+                state.share(stored, {mutation_root(sub.func.value) or UNKNOWN})
                 if stored and mutation_root(sub.func.value):
                     state.holders.setdefault(mutation_root(sub.func.value), set()).update(stored)
         if isinstance(stmt, ast.Assign):
@@ -149,7 +156,7 @@ class _Aliases:
         for target in stmt.targets:
             if isinstance(target, ast.Subscript):
                 if _names_in([value]):
-                    state.shared.update(_names_in([value]))  # s[k] = v: v lives in s too
+                    state.share(_names_in([value]), {mutation_root(target) or UNKNOWN})
                     state.holders.setdefault(mutation_root(target), set()).update(
                         _names_in([value]))
             elif isinstance(target, ast.Name):
@@ -162,24 +169,28 @@ class _Aliases:
                     named = [e.id for e in items if isinstance(e, ast.Name)]
                     if named:
                         state.holders[var] = set(named)
+                        for n in named:  # held by var (not somewhere unknown, as above)
+                            state.shared[n] = (state.shared.get(n, set()) - {UNKNOWN}) | {var}
                         if len(set(named)) < len(named):
                             state.holders[var].add(TWICE)  # [x, x]: its elements alias
-                if sources:
-                    state.shared.update(sources | {var})
+                if sources:  # t = s: one object, two names
+                    state.share(sources, {var})
+                    state.share({var}, sources | set().union(
+                        *(state.shared.get(v, set()) for v in sources)))
                 elif isinstance(value, ast.Subscript) and not isinstance(value.slice,
                                                                          ast.Slice):
-                    state.shared.add(var)
+                    state.share({var}, {mutation_root(value) or UNKNOWN})
                     if mutation_root(value):
                         state.lent.setdefault(mutation_root(value), set()).add(var)
                 elif isinstance(value, ast.Subscript):  # s[a:b] copies a list (shallowly)
-                    state.shared.discard(var)
+                    state.shared.pop(var, None)
                     if mutation_root(value):
                         state.holders[var] = {mutation_root(value)}
                 elif isinstance(value, ast.Attribute) or (
                         isinstance(value, ast.Call) and self.resolver.returns_argument(value)):
-                    state.shared.add(var)
+                    state.share({var}, names_loaded(value) or {UNKNOWN})
                 else:
-                    state.shared.discard(var)  # a new object of its own
+                    state.shared.pop(var, None)  # a new object of its own
             elif isinstance(target, (ast.Tuple, ast.List)):
                 if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(
                         target.elts):  # a, b = x, y: one assignment each
@@ -188,10 +199,10 @@ class _Aliases:
                                     state)
                 elif isinstance(value, (ast.Name, ast.Subscript, ast.Attribute)) or (
                         isinstance(value, ast.Call) and self.resolver.returns_argument(value)):
-                    state.shared.update(_names_in(target.elts))  # parts of an existing object
+                    state.share(_names_in(target.elts), names_loaded(value) or {UNKNOWN})
                 else:
                     for t in _names_in(target.elts):
-                        state.shared.discard(t)
+                        state.shared.pop(t, None)
                         state.holders.pop(t, None)
                         state.lent.pop(t, None)
 
@@ -213,7 +224,8 @@ class _Aliases:
                         f"assign a new value: `{root}[k] = {root}[k] + v`, or copy first")
 
     def mutate(self, var, stmt, state):
-        if var in state.shared:
+        others = state.shared.get(var, set()) - {var}
+        if UNKNOWN in others or self.read_later(others, stmt):
             self.refuse(stmt, f"mutating `{var}` here: its object is also held by another "
                         "variable or container",
                         "mutate through the original name (`grid[0][1] = v`), mutate before "
