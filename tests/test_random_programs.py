@@ -26,6 +26,21 @@ closer than ``_MARGIN`` (or where ``np.max``/``np.min`` has a near tie) are reje
 Values are kept bounded (an expression whose bound exceeds ``_LIMIT`` is squashed with
 tanh/sin/...), so the finite differences are well conditioned.
 
+What is deliberately not generated, and why:
+
+* in-place operators (``v += e``) on a variable whose object something else may hold (an
+  argument passed to a helper, a list item, a variable stored in a list, a view such as
+  ``m[0]`` or ``m.T``): NumPy then changes the other holder too, a program whose meaning
+  depends on aliasing; knetc refuses it. ``lst[k] += e`` only for lists of scalars.
+* a comprehension in a ``while`` condition: knetc refuses it by design ("compute it in the
+  loop body into a variable").
+* mutating a list inside a loop over that same list (Python would see the change, or never
+  stop); nested lists and lists bound to a second name.
+* ``np.where`` with scalar operands (it returns a 0-d array, which is mutable); scalars use
+  ``a if c else b`` instead.
+* recursion inside loops or with a list argument, and more than two recursive call sites
+  per helper (to keep the number of calls small).
+
 Environment:
 
 * ``KNETC_RANDOM_EXAMPLES``: number of programs (default 60, a few seconds).
@@ -596,7 +611,9 @@ class _Gen:
         if not lists:
             return None
         n = self.pick(lists)
-        info = sc.lists[n]
+        info = sc.lists[n].copy()
+        if not info.hi_known:  # a helper's list parameter: any length
+            info.hi = _MAX_LIST
         body.lists[n].frozen = True
         a = self.fresh("a")
         body.vars[a] = [info.t, info.bound]
@@ -614,7 +631,9 @@ class _Gen:
         body.lists[m].frozen = True
         b = self.fresh("b")
         body.vars[b] = [sc.lists[m].t, sc.lists[m].bound]
-        other = sc.lists[m]
+        other = sc.lists[m].copy()
+        if not other.hi_known:
+            other.hi = _MAX_LIST
         return (f"for {a}, {b} in zip({n}, {m})", min(info.lo, other.lo),
                 min(info.hi, other.hi), "zip", info.hi_known and other.hi_known)
 
@@ -1230,6 +1249,7 @@ def programs(draw):
     namespace = {"np": np, "logp": logp, "logsumexp": logsumexp, "relu": relu, "sigm": sigm,
                  "_P": probe}
     probe_source = gen.render(template, True, {})
+    note("probe program (before thresholds were chosen):\n" + probe_source)
     with np.errstate(all="ignore"):
         exec(compile(probe_source, "<probe>", "exec"), namespace)
         value = namespace["loss"](x.copy(), [a.copy() for a in w])
@@ -1281,18 +1301,24 @@ def _seeded(test):
     return test
 
 
+def check_loss(loss, x, w, expected=None):
+    """knetc's value of loss(x, w) equals the function's, and its gradient matches finite
+    differences; raises AssertionError (or knetc's error) otherwise."""
+    value_fn = loss(x.copy(), copy.deepcopy(w))
+    if expected is not None:
+        assert float(value_fn) == expected, "test bug: probe and final program differ"
+    value, _ = knetc.value_and_grad(loss, argnums=(0, 1))(x.copy(), copy.deepcopy(w))
+    assert np.ndim(value) == 0
+    assert float(value) == float(value_fn), (
+        f"knetc's value {value!r} differs from the function's value {value_fn!r}")
+    knetc.check_grads(loss, x, w, argnums=(0, 1))
+
+
 def check_program(directory, prog):
-    """Check knetc on one generated program; raises AssertionError on a discrepancy."""
+    """Check knetc on one generated program."""
     mod = load_module(directory, prog.source)
     try:
-        x, w = prog.x, prog.w
-        expected = mod.loss(x.copy(), copy.deepcopy(w))
-        assert float(expected) == prog.value, "test bug: probe and final program differ"
-        value, grads = knetc.value_and_grad(mod.loss, argnums=(0, 1))(x.copy(), copy.deepcopy(w))
-        assert np.ndim(value) == 0
-        assert float(value) == float(expected), (
-            f"knetc's value {value!r} differs from the function's value {expected!r}")
-        knetc.check_grads(mod.loss, x, w, argnums=(0, 1))
+        check_loss(mod.loss, prog.x, prog.w, expected=prog.value)
     finally:
         sys.modules.pop(mod.__name__, None)
 
@@ -1306,3 +1332,168 @@ def test_random_program(module_dir, prog):
     for e in prog.events:
         event(e)
     check_program(module_dir, prog)
+
+
+# ------------------------------------------------------- programs the generator found
+# Minimal reproductions of the knetc bugs this test found, each checked like a generated
+# program. They run in CI whatever KNETC_RANDOM_EXAMPLES says.
+
+
+def _found_comprehension_then_mutate(x, w):
+    # was refused: the comprehension's list was bound through a temporary, so `l` counted as
+    # an alias (fixed in 817aae2)
+    l = [x * k for k in range(2)]
+    l[0] = np.sin(x)
+    l.append(w[0])
+    return np.sum(l[0] * l[1] * l[2])
+
+
+def _found_self_assignment(x, w):
+    # gave a zero gradient for x: the adjoint of `x = x` was `dx = dx + dx`, then dropped
+    x = x
+    return np.sum(x * w[0])
+
+
+def _found_assigned_in_both_branches(x, w):
+    # wrong gradient (3x too large here): after an if/else that assigns y on both paths, the
+    # adjoint of y is not reset, so the second `x = y * 0.5` adds into the stale dy
+    # (reverse.py, backward of If: `D |= d_then | d_else` never removes what both paths kill)
+    if np.sum(x) > -10.0:
+        y = np.sin(x)
+    else:
+        y = x * 3.0
+    x = y * 0.5
+    if np.sum(x) > -10.0:
+        y = np.sin(x)
+    else:
+        y = x * 3.0
+    x = y * 0.5
+    return np.sum(x * w[0])
+
+
+def _found_conditional_expression_in_loop(x, w):
+    # the same bug through a conditional expression (it becomes an if/else) in a loop
+    for i in range(2):
+        x = (x if w[0][2] > -5.0 else w[0]) / 2.0
+    return x[1]
+
+
+def _push(p, acc):
+    acc.append(np.sin(p))
+    return p * 3.0
+
+
+def _found_append_after_helper_appended(x, w):
+    # IndexError in the gradient: _push saved `acc` by reference, so the caller's later append
+    # changed the length its backward sweep used (fixed in d1b1cdc)
+    l = [x]
+    a = _push(x, l)
+    l.append(w[0] * 2.0)
+    return np.sum(a) + np.sum(l[1] * l[2])
+
+
+def _found_iadd_on_alias(x, w):
+    # NumPy's `+=` changes the object `a` shares with w[0]; knetc treated it as `a = a + x` and
+    # returned a different value (now refused with KnetcSyntaxError, d91706f)
+    a = w[0]
+    a += x
+    return np.sum(w[0] * x)
+
+
+def _found_scalar_from_index_iadd(x, w):
+    # refused ("mutating `s` here: its object is also held by another variable"): x[0] of a
+    # vector is a NumPy scalar, so `s += ...` only rebinds s
+    s = x[0]
+    s += x[1] * w[0][0]
+    return s
+
+
+def _found_scalar_item_isub(x, w):
+    # refused ("changing an element of `acc` in place while another variable ... holds that
+    # element"): the items are scalars, so `acc[1] -= ...` only rebinds the item
+    acc = [x[0] * 2.0]
+    p = x[1] * w[0][1]
+    acc.append(p)
+    acc[1] -= np.sin(x[2])
+    return acc[0] * acc[1] + p
+
+
+def _ident(p, acc):
+    return p
+
+
+def _found_list_argument_then_append(x, w):
+    # zero gradient for x: _ident's forward saves the list it is passed by reference; the
+    # caller's later append changes it, so the adjoint of l[-1] lands on the wrong item
+    l = [x * w[0]]
+    a = _ident(l[-1], l)
+    l.append(a)
+    return np.sum(a ** 2)
+
+
+def _found_self_assignment_in_conditional_expression(x, w):
+    # dx doubled: the arms of `x if c else x` become `x = x`, whose adjoint is `dx = dx + dx`
+    x = x if x[0] > -5.0 else x
+    return np.sum(x * w[0])
+
+
+def _found_self_assignment_in_loop(x, w):
+    # zero gradient for w[0] (the same, in a loop)
+    m = w[0] * 1.0
+    for i in range(2):
+        m = m if i == 1 else w[0]
+    return np.sum(m * x)
+
+
+def _found_temporary_list_then_imul(x, w):
+    # refused: v was only an item of a temporary list passed to np.stack, which copies
+    v = np.sin(x)
+    m = np.stack([v, w[0]])
+    v *= 2.0
+    return np.sum(m) + np.sum(v ** 2)
+
+
+def _found_view_of_temporary_iadd(x, w):
+    # refused ("mutating `m` here: its object is also held by another variable"): m views a
+    # temporary that nothing else holds
+    m = (w[0] * np.sum(w[0])).T
+    m += np.tanh(x)
+    return np.sum(m ** 2)
+
+
+FOUND = [_found_comprehension_then_mutate, _found_self_assignment,
+         _found_assigned_in_both_branches, _found_conditional_expression_in_loop,
+         _found_append_after_helper_appended, _found_scalar_from_index_iadd,
+         _found_scalar_item_isub, _found_temporary_list_then_imul,
+         _found_list_argument_then_append, _found_self_assignment_in_conditional_expression,
+         _found_self_assignment_in_loop, _found_view_of_temporary_iadd]
+
+
+REFUSED = {  # knetc refuses these (safe, never a wrong gradient): its alias check is
+    # conservative about in-place operators on names that may share an object
+    "_found_scalar_item_isub", "_found_temporary_list_then_imul", "_found_view_of_temporary_iadd",
+}
+
+
+def _found_param(f):
+    marks = [pytest.mark.xfail(strict=True, raises=knetc.KnetcSyntaxError,
+                               reason="refused by the conservative alias check")
+             ] if f.__name__ in REFUSED else []
+    return pytest.param(f, id=f.__name__[len("_found_"):], marks=marks)
+
+
+@pytest.mark.parametrize("loss", [_found_param(f) for f in FOUND])
+def test_found_program(loss):
+    x = np.array([1.1824, 0.5, -0.3])
+    w = [np.array([0.3, -0.2, 0.7]), np.array([[0.5, -1.0, 0.2], [0.1, 0.4, -0.3],
+                                             [0.9, 0.0, 0.6]])]
+    check_loss(loss, x, w)
+
+
+def test_found_iadd_on_alias_is_refused_or_right():
+    x = np.array([1.1824, 0.5, -0.3])
+    w = [np.array([0.3, -0.2, 0.7])]
+    try:
+        check_loss(_found_iadd_on_alias, x, w)
+    except knetc.KnetcSyntaxError:
+        pass  # refusing is fine; a different value or gradient is not

@@ -92,6 +92,8 @@ class ANF:
         return out
 
     def assign_to(self, target, value, out):
+        if isinstance(value, ast.Name) and value.id == target:
+            return  # `x = x` changes nothing (and its adjoint would add dx to itself)
         if isinstance(value, ast.IfExp):
             self.ifexp(target, value, out)
             return

@@ -143,10 +143,10 @@ def pair_functions(program, source, node, params, namer, result, forward, backwa
         else:
             head.append(ast.Assign(targets=[name(v, store=True) for v in maybe_unbound],
                                    value=ast.Constant(value=None, kind=None), type_comment=None))
-    # a list the function changes in place may change again after it returns (the caller
-    # appends to it once more): save its items as they are now
-    keep = ast.Tuple(elts=[namer.call("frozen", [name(v)]) if v in changed else name(v)
-                           for v in saved], ctx=ast.Load())
+    # a list passed in, or changed here, may be changed again by the caller after this
+    # returns (one more append): save its items as they are now
+    keep = ast.Tuple(elts=[namer.call("frozen", [name(v)]) if v in changed or v in params
+                           else name(v) for v in saved], ctx=ast.Load())
     push = [ast.Expr(value=call(ast.Attribute(value=name(stack), attr="append",
                                               ctx=ast.Load()), [keep]))] if saved else []
     pop = [assign(ast.Tuple(elts=[name(v, store=True) for v in saved], ctx=ast.Store()),

@@ -225,7 +225,8 @@ class Reverse:
             orelse = self.backward(s.orelse, d_else, depth)
             body += [zero(self.namer, v) for v in sorted(d_else - d_then)]
             orelse += [zero(self.namer, v) for v in sorted(d_then - d_else)]
-            D |= d_then | d_else
+            D.clear()  # what either path leaves assigned (both may have killed some)
+            D.update(d_then | d_else)
             if not body and not orelse:
                 return []
             return [ast.If(test=s.test, body=body or [ast.Pass()], orelse=orelse)]
