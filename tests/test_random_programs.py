@@ -1380,6 +1380,7 @@ def _found_comprehension_then_mutate(x, w):
 
 def _found_self_assignment(x, w):
     # gave a zero gradient for x: the adjoint of `x = x` was `dx = dx + dx`, then dropped
+    # (fixed in 645ba55)
     x = x
     return np.sum(x * w[0])
 
@@ -1387,7 +1388,8 @@ def _found_self_assignment(x, w):
 def _found_assigned_in_both_branches(x, w):
     # wrong gradient (3x too large here): after an if/else that assigns y on both paths, the
     # adjoint of y is not reset, so the second `x = y * 0.5` adds into the stale dy
-    # (reverse.py, backward of If: `D |= d_then | d_else` never removes what both paths kill)
+    # (reverse.py, backward of If: `D |= d_then | d_else` never removed what both paths
+    # killed; fixed in 645ba55)
     if np.sum(x) > -10.0:
         y = np.sin(x)
     else:
@@ -1432,10 +1434,17 @@ def _found_iadd_on_alias(x, w):
 
 def _found_scalar_from_index_iadd(x, w):
     # refused ("mutating `s` here: its object is also held by another variable"): x[0] of a
-    # vector is a NumPy scalar, so `s += ...` only rebinds s
+    # vector is a NumPy scalar, so `s += ...` only rebinds s (accepted since 8eebb61)
     s = x[0]
     s += x[1] * w[0][0]
     return s
+
+
+def _found_scalar_from_temporary_isub(x, w):
+    # refused, unlike x[0] above: the item comes from a view of a temporary
+    s = np.reshape(-x, (3, 1))[0, 0]
+    s /= 2.0 + w[0][0] ** 2
+    return s * np.sum(w[0])
 
 
 def _found_scalar_item_isub(x, w):
@@ -1455,6 +1464,7 @@ def _ident(p, acc):
 def _found_list_argument_then_append(x, w):
     # zero gradient for x: _ident's forward saves the list it is passed by reference; the
     # caller's later append changes it, so the adjoint of l[-1] lands on the wrong item
+    # (fixed in 645ba55)
     l = [x * w[0]]
     a = _ident(l[-1], l)
     l.append(a)
@@ -1463,6 +1473,7 @@ def _found_list_argument_then_append(x, w):
 
 def _found_self_assignment_in_conditional_expression(x, w):
     # dx doubled: the arms of `x if c else x` become `x = x`, whose adjoint is `dx = dx + dx`
+    # (fixed in 645ba55)
     x = x if x[0] > -5.0 else x
     return np.sum(x * w[0])
 
@@ -1496,12 +1507,14 @@ FOUND = [_found_comprehension_then_mutate, _found_self_assignment,
          _found_append_after_helper_appended, _found_scalar_from_index_iadd,
          _found_scalar_item_isub, _found_temporary_list_then_imul,
          _found_list_argument_then_append, _found_self_assignment_in_conditional_expression,
-         _found_self_assignment_in_loop, _found_view_of_temporary_iadd]
+         _found_self_assignment_in_loop, _found_view_of_temporary_iadd,
+         _found_scalar_from_temporary_isub]
 
 
 REFUSED = {  # knetc refuses these (safe, never a wrong gradient): its alias check is
     # conservative about in-place operators on names that may share an object
     "_found_scalar_item_isub", "_found_temporary_list_then_imul", "_found_view_of_temporary_iadd",
+    "_found_scalar_from_temporary_isub",
 }
 
 
