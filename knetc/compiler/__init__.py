@@ -13,9 +13,9 @@ from .anf import anf
 from .check import check
 from .comprehensions import comprehensions
 from .desugar import desugar
+from .emit import HELPERS, Comments, build, function_def
 from .jumps import jumps
 from .mutation import check_aliases, mutated_names
-from .emit import HELPERS, Comments, build, function_def
 from .naming import Namer
 from .program import Program, entry_returns, pair_functions
 from .resolve import Resolver
@@ -127,4 +127,4 @@ def _may_propagate(value):
     return not isinstance(value, ast.Compare)
 
 
-__all__ = ["compile_gradient", "parse_and_check", "Comments"]
+__all__ = ["compile_gradient", "compile_pair", "parse_and_check", "Comments"]
