@@ -108,3 +108,23 @@ def test_readable_code_for_the_tutorial_mlp():
     assert "# grad of: x = np.maximum(0, w[i] @ x + w[i + 1])" in text
     assert "dw = add_at(" in text
     assert "__" not in text.replace("__knetc", "")  # no markers left behind
+
+
+def _swap_constants(p0, acc):
+    p0 = 0.25
+    s3 = 0.5
+    p0, s3 = s3, p0  # both sides read before either is written
+    return np.arctan(s3 + 0.0 * np.ones(3)) + p0
+
+
+def swap_through_call(p):
+    acc = [p]
+    return np.sum(_swap_constants(2.0, acc) * p)
+
+
+def test_swap_of_values_that_carry_no_gradient():
+    # found by the random programs: `a, b = b, a` on values knetc kept inline swapped wrongly
+    p = np.array([0.3, -0.2, 0.5])
+    value, _ = knetc.value_and_grad(swap_through_call)(p)
+    assert value == pytest.approx(swap_through_call(p))
+    knetc.check_grads(swap_through_call, p)

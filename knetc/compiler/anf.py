@@ -39,6 +39,10 @@ class ANF:
                 self.setitem(targets[0], self.atom(stmt.value, out), out)
             else:
                 value = self.atom(stmt.value, out)
+                if not isinstance(value, ast.Name):  # `a, b = b, a` reads both before writing
+                    tmp = self.namer.temp_for(stmt.value)
+                    out.append(assign(tmp, value))
+                    value = name(tmp)
                 for target in targets:
                     self.unpack(target, value, out)
         elif isinstance(stmt, ast.Return):
