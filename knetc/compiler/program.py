@@ -135,8 +135,7 @@ def pair_functions(program, source, node, params, namer, result, forward, backwa
                             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)}
     maybe_unbound = [v for v in saved if v not in surely]
     if maybe_unbound:  # assigned only inside a branch or loop: give it a value to save
-        inits = [s for s in head if isinstance(s, ast.Assign) and len(s.targets) > 1
-                 or isinstance(s.value, ast.Constant)]
+        inits = [s for s in head if isinstance(s.value, ast.Constant)]  # the `a = b = None`
         if inits:
             have = {t.id for t in inits[0].targets}
             inits[0].targets += [name(v, store=True) for v in maybe_unbound if v not in have]

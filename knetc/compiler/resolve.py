@@ -11,7 +11,7 @@ import inspect
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
 from .mutation import mutated_params, returns_param
-from .syntax import ast, const, expr_text, names_loaded
+from .syntax import ast, const, expr_text
 
 _OPERATORS = {
     "Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "MatMult": "@", "Pow": "**",
@@ -293,11 +293,6 @@ def user_function(fn, func):
     if inspect.isfunction(obj) and not (_hashable(obj) and (obj in RULES or obj in NONDIFF)):
         return obj
     return None
-
-
-def operands(value):
-    """The names a normalized value reads as operands (for activity)."""
-    return names_loaded(value)
 
 
 def _index_expr(node):

@@ -90,11 +90,6 @@ def parse_expr(text):
     return gast.parse(text, mode="eval").body
 
 
-def parse_stmts(text):
-    """Parse statements into a list of gast nodes."""
-    return gast.parse(textwrap.dedent(text)).body
-
-
 def function_body(fn):
     """The statements of a plain Python function (adjoint templates are written this way)."""
     tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))

@@ -4,10 +4,8 @@
 time; the generated code calls `call_adjoint(act, 0, dh, h, (x,))`, which compiles the
 rule's template for that argument into a function once and caches it.
 """
-import inspect
-
 from .. import runtime
-from ..compiler.syntax import ast, expr_text
+from ..compiler.syntax import expr_text
 from . import NONDIFF, RULES
 
 _compiled = {}
@@ -45,5 +43,3 @@ def _make(fn, i):
         compiled.__defaults__ = tuple(defaults[p.name] for p in params if p.name in defaults)
     return compiled
 
-
-__all__ = ["vjp", "inspect", "ast"]
