@@ -1,0 +1,125 @@
+"""KnetArray: an array on a GPU device whose every operation runs a knetc kernel.
+
+A KnetArray wraps a raw buffer (a CuPy array on a GPU, a NumPy array on the test emulator)
+and the Device that owns it. NumPy calls on it (`np.exp(x)`, `np.sum(x, axis=0)`, `x @ w`,
+`x + 1`) reach knetc's own ops through `__array_ufunc__` / `__array_function__` and the
+operator methods, so the user's unchanged NumPy loss runs on the GPU, never on CuPy's kernels
+and never through a host round trip. Ops register themselves in UFUNCS / FUNCTIONS with
+`implements`; a NumPy function with no GPU op raises a TypeError naming it.
+
+Views (reshape of contiguous data, transpose, basic slicing) share the buffer and launch
+nothing; everything that computes goes through a kernel from kernels/*.cu.
+"""
+import numpy as np
+
+UFUNCS = {}     # NumPy ufunc -> op(*inputs, **kwargs)
+FUNCTIONS = {}  # NumPy function -> op(*args, **kwargs)
+
+
+def implements(*numpy_functions):
+    """Register the decorated op as the GPU implementation of these NumPy functions/ufuncs."""
+    def register(op):
+        for f in numpy_functions:
+            (UFUNCS if isinstance(f, np.ufunc) else FUNCTIONS)[f] = op
+        return op
+    return register
+
+
+def _missing(name):
+    return TypeError(f"knetc has no GPU kernel for {name} yet; call it on NumPy arrays "
+                     "(knetc.cpu(x)) or write it with operations knetc supports on the GPU")
+
+
+class KnetArray:
+    """An N-d array of float32/float64 on a knetc device (see module docstring)."""
+
+    __array_priority__ = 1000  # NumPy scalars and arrays defer to us in mixed operators
+
+    def __init__(self, raw, device):
+        self.raw, self.device = raw, device
+
+    # ---- metadata: no kernels ----
+    shape = property(lambda self: self.raw.shape)
+    dtype = property(lambda self: self.raw.dtype)
+    ndim = property(lambda self: self.raw.ndim)
+    size = property(lambda self: self.raw.size)
+    itemsize = property(lambda self: self.raw.itemsize)
+    nbytes = property(lambda self: self.raw.nbytes)
+
+    @property
+    def strides(self):
+        """Element (not byte) strides; broadcast views have 0."""
+        return tuple(s // self.raw.itemsize for s in self.raw.strides)
+
+    @property
+    def is_contiguous(self):
+        return self.raw.flags.c_contiguous
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d KnetArray")
+        return self.shape[0]
+
+    def wrap(self, raw):
+        """A KnetArray on this array's device around another raw buffer."""
+        return KnetArray(raw, self.device)
+
+    # ---- host transfer: explicit only ----
+    def get(self):
+        """A NumPy copy on the host (like CuPy's `get`)."""
+        return self.device.to_host(self.raw)
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError("can only convert a KnetArray of size 1 to a Python scalar")
+        return self.get().reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("knetc will not copy a KnetArray to the host implicitly; "
+                        "call knetc.cpu(x) or x.get()")
+
+    def __repr__(self):
+        return f"KnetArray({np.array2string(self.get(), separator=', ')}, dtype={self.dtype})"
+
+    # ---- NumPy protocols: route to knetc ops ----
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and ufunc in UFUNCS:
+            return UFUNCS[ufunc](*inputs, **kwargs)
+        if method != "__call__" and (ufunc, method) in FUNCTIONS:
+            return FUNCTIONS[(ufunc, method)](*inputs, **kwargs)
+        suffix = "" if method == "__call__" else f".{method}"
+        raise _missing(f"np.{ufunc.__name__}{suffix}")
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in FUNCTIONS:
+            return FUNCTIONS[func](*args, **kwargs)
+        raise _missing(f"np.{func.__name__}")
+
+
+def _operator(ufunc, reflected=False):
+    if reflected:
+        return lambda self, other: self.__array_ufunc__(ufunc, "__call__", other, self)
+    return lambda self, other: self.__array_ufunc__(ufunc, "__call__", self, other)
+
+
+for _name, _ufunc in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                      ("truediv", np.true_divide), ("pow", np.power), ("matmul", np.matmul),
+                      ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+                      ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal),
+                      ("and", np.logical_and), ("or", np.logical_or)]:
+    setattr(KnetArray, f"__{_name}__", _operator(_ufunc))
+    if _name not in ("lt", "le", "gt", "ge", "eq", "ne"):
+        setattr(KnetArray, f"__r{_name}__", _operator(_ufunc, reflected=True))
+KnetArray.__neg__ = lambda self: self.__array_ufunc__(np.negative, "__call__", self)
+KnetArray.__abs__ = lambda self: self.__array_ufunc__(np.absolute, "__call__", self)
+KnetArray.__pos__ = lambda self: self
+KnetArray.__hash__ = object.__hash__  # __eq__ is elementwise, but arrays stay usable as keys
