@@ -37,7 +37,8 @@ def compile_family(family, arch):
     try:
         nvrtc.compileProgram(prog, options)
     except Exception as e:
-        pytest.fail(f"kernels/{family}.cu does not compile for {arch}: {e}\n{nvrtc.getProgramLog(prog)}")
+        pytest.fail(f"kernels/{family}.cu does not compile for {arch}: {e}\n"
+                    f"{nvrtc.getProgramLog(prog)}")
     lowered = {nvrtc.getLoweredName(prog, e): e for e in expressions}
     return nvrtc.getProgramLog(prog), lowered
 

@@ -31,5 +31,6 @@ def copy(x):
 def check_dtype(*arrays):
     dtypes = {np.dtype(a.dtype) for a in arrays if isinstance(a, KnetArray)}
     if len(dtypes) > 1:
-        raise TypeError(f"knetc's GPU ops need operands of one dtype, got {sorted(map(str, dtypes))}")
+        raise TypeError("knetc's GPU ops need operands of one dtype, "
+                        f"got {sorted(map(str, dtypes))}")
     return dtypes.pop()

@@ -83,7 +83,8 @@ def name_expression(kernel, dtype):
     try:
         return f"{kernel}<{CTYPES[np.dtype(dtype)]}>"
     except KeyError:
-        raise TypeError(f"knetc's GPU kernels take float32 or float64 arrays, not {np.dtype(dtype)}; "
+        raise TypeError("knetc's GPU kernels take float32 or float64 arrays, "
+                        f"not {np.dtype(dtype)}; "
                         "convert with x.astype(np.float32)") from None
 
 

@@ -40,7 +40,8 @@ def _launchers(family):
             unpack = ", ".join(f"*static_cast<P{i}*>(args[{i}])" for i in range(len(params)))
             types = "".join(f"    using P{i} = {p.c_type(ctype)};\n" for i, p in enumerate(params))
             lines.append(
-                f'extern "C" void knetc_emu_{kernel}_{ctype}(const unsigned* d, size_t shared, void** args) {{\n'
+                f'extern "C" void knetc_emu_{kernel}_{ctype}'
+                f'(const unsigned* d, size_t shared, void** args) {{\n'
                 f"{types}"
                 f"    emu::launch({{d[0], d[1], d[2]}}, {{d[3], d[4], d[5]}}, shared,\n"
                 f"                [&] {{ {kernel}<{ctype}>({unpack}); }});\n"
