@@ -7,6 +7,7 @@
 Without CuPy, or without a GPU, knetc still imports and runs on NumPy; asking for the GPU
 then raises one clear error.
 """
+from . import conv, elementwise, index, linalg, optim, pool, reduce, shape, softmax  # noqa: F401  (register ops)
 from .array import KnetArray
 from .device import CudaDevice, Device
 

@@ -32,6 +32,7 @@ class Device:
     name = "device"
     xp = np             # module that allocates and views raw buffers
     max_blocks = 65535  # cap on one-dimensional grids (grid-stride loops cover the rest)
+    block = BLOCK       # threads per block for one-dimensional launches (a multiple of 32)
 
     def launch(self, family, kernel, dtype, grid, block, args, shared_mem=0):
         raise NotImplementedError
@@ -46,8 +47,9 @@ class Device:
     def from_host(self, array):
         raise NotImplementedError
 
-    def grid(self, n, block=BLOCK):
+    def grid(self, n, block=None):
         """Blocks for `n` one-per-thread items, capped (kernels use grid-stride loops)."""
+        block = block or self.block
         return (max(1, min(self.max_blocks, -(-int(n) // block))),)
 
     def convert_args(self, family, kernel, dtype, args):

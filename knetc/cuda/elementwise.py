@@ -2,7 +2,6 @@
 import numpy as np
 
 from .array import KnetArray
-from .device import BLOCK
 from .layout import kernel_layout, size_of
 
 
@@ -23,7 +22,7 @@ def copy(x):
     y = empty(x.shape, x.dtype, x.device)
     n = size_of(x.shape)
     if n:
-        x.device.launch("elementwise", "copy_forward", x.dtype, x.device.grid(n), (BLOCK,),
+        x.device.launch("elementwise", "copy_forward", x.dtype, x.device.grid(n), (x.device.block,),
                         [x, y, n, *kernel_layout(x.shape, x.strides)])
     return y
 

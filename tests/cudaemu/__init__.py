@@ -79,6 +79,7 @@ class EmulatedDevice(Device):
 
     name = "emulated GPU"
     xp = np
+    block = 64  # fewer OS threads per block keeps emulated launches fast
 
     def __init__(self, max_blocks=4):
         self.max_blocks = max_blocks  # small grids make the grid-stride loops do their work

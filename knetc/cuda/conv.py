@@ -1,0 +1,1 @@
+"""conv ops on KnetArrays (see kernels/README.md)."""

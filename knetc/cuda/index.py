@@ -1,0 +1,1 @@
+"""index ops on KnetArrays (see kernels/README.md)."""

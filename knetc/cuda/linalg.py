@@ -1,0 +1,1 @@
+"""linalg ops on KnetArrays (see kernels/README.md)."""

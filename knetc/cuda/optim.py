@@ -1,0 +1,1 @@
+"""optim ops on KnetArrays (see kernels/README.md)."""

@@ -1,0 +1,1 @@
+"""pool ops on KnetArrays (see kernels/README.md)."""

@@ -1,0 +1,1 @@
+"""reduce ops on KnetArrays (see kernels/README.md)."""

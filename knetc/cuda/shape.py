@@ -1,0 +1,1 @@
+"""shape ops on KnetArrays (see kernels/README.md)."""

@@ -1,0 +1,1 @@
+"""softmax ops on KnetArrays (see kernels/README.md)."""
