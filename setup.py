@@ -8,10 +8,15 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=find_packages(include=["knetc", "knetc.*"]),
+    # kernels/ sits beside the package (one family per .cu file); ship it as knetc.kernels.
+    packages=find_packages(include=["knetc", "knetc.*"]) + ["knetc.kernels"],
+    package_dir={"knetc.kernels": "kernels"},
+    package_data={"knetc.kernels": ["*.cu", "*.cuh", "README.md"]},
     install_requires=["numpy>=1.22", "gast>=0.5,<0.8", "astor>=0.8", "tqdm>=4.58"],
     extras_require={
         "gpu": ["cupy-cuda13x"],
-        "test": ["pytest", "hypothesis", "ruff"],
+        # NVRTC without a GPU: compiles every kernel in the tests (cupy_backends + libnvrtc)
+        "kernels": ["cupy-cuda13x", "nvidia-cuda-nvrtc"],
+        "test": ["pytest", "hypothesis", "ruff", "wheel"],
     },
 )
