@@ -13,8 +13,12 @@ on first use. A step writes only into the parameter, the state and scratch buffe
 for Adadelta) flat array per dtype, as large as the largest parameter, allocated once per thread
 and shared by all optimizers. The gradients are never modified. The temporaries left are
 `numpy.vdot`'s copy of a non-contiguous gradient when gclip > 0, and Python floats.
+
+On a GPU (KnetArray parameters) a step is one fused kernel per parameter (knetc/cuda/optim.py),
+with the state on the device and gclip's global norm computed there too (no host sync).
 """
 import math
+import sys
 import threading
 
 import numpy as np
@@ -26,6 +30,17 @@ def _xp(x):
         import cupy
         return cupy
     return np
+
+
+def _gpu(x):
+    """knetc.cuda.optim when x is a KnetArray (its step is one fused kernel there), else None.
+
+    knetc.cuda is imported only once a KnetArray exists, so NumPy-only use never loads it."""
+    array = sys.modules.get("knetc.cuda.array")
+    if array is not None and isinstance(x, array.KnetArray):
+        from .cuda import optim
+        return optim
+    return None
 
 
 _scratch = threading.local()
@@ -72,13 +87,16 @@ class Optimizer:
 
     def _leaf_state(self, path, w):
         st = self.state.get(path)
+        gpu = _gpu(w)
         if st is None:
-            xp = _xp(w)
-            st = self.state[path] = {s: xp.zeros_like(w) for s in self._slots}
+            zeros_like = gpu.zeros_like if gpu else _xp(w).zeros_like
+            st = self.state[path] = {s: zeros_like(w) for s in self._slots}
             st.update({n: 0 for n in self._counters})
         for s in self._slots:
             buf = st[s]
-            if _xp(buf) is not _xp(w):          # restored on the host, parameter on a GPU
+            if gpu or _gpu(buf):                # KnetArray state or parameter: match w's side
+                buf = st[s] = (gpu or _gpu(buf)).state_buffer(buf, w)
+            elif _xp(buf) is not _xp(w):        # restored on the host, parameter on a GPU
                 buf = st[s] = _xp(w).asarray(buf)
             if buf.shape != w.shape:
                 raise ValueError(f"{type(self).__name__} state {s!r} for the parameter at "
@@ -99,7 +117,8 @@ class Optimizer:
             if hasattr(g, "shape") and g.shape != w.shape:
                 raise ValueError(f"gradient shape {g.shape} != parameter shape {w.shape} at "
                                  f"{list(path)}")
-            self._step(w, g, self._leaf_state(path, w), float(scale))
+            st = self._leaf_state(path, w)
+            self._step(w, g, st, scale if _gpu(w) else float(scale))  # a device Clip stays
             return w
         box = self._boxes.get(path)
         if box is None:
@@ -111,9 +130,13 @@ class Optimizer:
     def state_dict(self, copy=True):
         """Class, hyperparameters and per-leaf state (copied unless copy=False), for `knetc.save`.
 
+        State on a GPU (KnetArrays) is always given as NumPy copies; `load_state` moves it back
+        to the device of the parameter on the next step.
+
             s = opt.state_dict(); opt2 = Optimizer.from_state(s)
         """
-        leaves = [[list(path), {k: (v.copy() if copy and hasattr(v, "copy") else v)
+        leaves = [[list(path), {k: (v.get() if _gpu(v) else
+                                    v.copy() if copy and hasattr(v, "copy") else v)
                                 for k, v in st.items()}] for path, st in self.state.items()]
         return {"optimizer": type(self).__name__, "config": self.config(), "leaves": leaves}
 
@@ -147,6 +170,8 @@ class SGD(Optimizer):
         self.lr, self.gclip = lr, gclip
 
     def _step(self, w, g, st, c):
+        if _gpu(w):
+            return _gpu(w).sgd(w, g, c, self.lr)
         (t,) = _tmp(w, 1)
         _xp(w).multiply(g, self.lr * c, out=t)
         w -= t
@@ -164,6 +189,8 @@ class Momentum(Optimizer):
         self.lr, self.gamma, self.gclip = lr, gamma, gclip
 
     def _step(self, w, g, st, c):
+        if _gpu(w):
+            return _gpu(w).momentum(w, g, st["velocity"], c, self.lr, self.gamma)
         (t,), v = _tmp(w, 1), st["velocity"]
         v *= self.gamma
         _xp(w).multiply(g, self.lr * c, out=t)
@@ -179,6 +206,8 @@ class Nesterov(Momentum):
     """
 
     def _step(self, w, g, st, c):
+        if _gpu(w):
+            return _gpu(w).nesterov(w, g, st["velocity"], c, self.lr, self.gamma)
         (t,), v, xp = _tmp(w, 1), st["velocity"], _xp(w)
         v *= self.gamma
         w -= v
@@ -200,6 +229,10 @@ class Adagrad(Optimizer):
         self.lr, self.eps, self.gclip = lr, eps, gclip
 
     def _step(self, w, g, st, c):
+        if _gpu(w) and self.rho is None:
+            return _gpu(w).adagrad(w, g, st["G"], c, self.lr, self.eps)
+        if _gpu(w):
+            return _gpu(w).rmsprop(w, g, st["G"], c, self.lr, self.rho, self.eps)
         (t,), G, xp = _tmp(w, 1), st["G"], _xp(w)
         xp.multiply(g, g, out=t)
         if self.rho is None:
@@ -241,6 +274,8 @@ class Adadelta(Optimizer):
         self.lr, self.rho, self.eps, self.gclip = lr, rho, eps, gclip
 
     def _step(self, w, g, st, c):
+        if _gpu(w):
+            return _gpu(w).adadelta(w, g, st["G"], st["delta"], c, self.lr, self.rho, self.eps)
         (u, t), G, delta, xp = _tmp(w, 2), st["G"], st["delta"], _xp(w)
         G *= self.rho
         xp.multiply(g, g, out=t)
@@ -276,8 +311,11 @@ class Adam(Optimizer):
         self.lr, self.beta1, self.beta2, self.eps, self.gclip = lr, beta1, beta2, eps, gclip
 
     def _step(self, w, g, st, c):
-        (t,), m, v, xp = _tmp(w, 1), st["m"], st["v"], _xp(w)
         st["t"] = n = int(st["t"]) + 1
+        if _gpu(w):
+            return _gpu(w).adam(w, g, st["m"], st["v"], c, n, self.lr, self.beta1, self.beta2,
+                                self.eps)
+        (t,), m, v, xp = _tmp(w, 1), st["m"], st["v"], _xp(w)
         m *= self.beta1
         xp.multiply(g, (1 - self.beta1) * c, out=t)
         m += t
@@ -362,17 +400,33 @@ def update(params, grads, opt):
     leaves = list(_zip(params, grads, opt, ()))
     norm = None
     if any(o.gclip > 0 for _, _, _, o in leaves):
-        total = 0.0
-        for _, _, g, _ in leaves:
-            total += float(_xp(g).vdot(g, g)) if hasattr(g, "shape") else float(g) ** 2
-        norm = math.sqrt(total)
+        norm = _global_norm([g for _, _, g, _ in leaves])
     new = {}
     for path, w, g, o in leaves:
-        scale = o.gclip / norm if o.gclip > 0 and norm > o.gclip else 1.0
+        scale = 1.0
+        if o.gclip > 0 and _gpu(norm):
+            if _gpu(w):                        # clip scale resolved on the device: no sync
+                scale = _gpu(norm).Clip(norm, o.gclip)
+            else:                              # a host leaf among GPU gradients: one sync
+                norm = float(norm.item())
+        if o.gclip > 0 and not _gpu(norm) and norm > o.gclip:
+            scale = o.gclip / norm
         result = o.step(w, g, path, scale)
         if result is not w:
             new[path] = result
     return _rebuild(params, (), new) if new else params
+
+
+def _global_norm(grads):
+    """The 2-norm of all gradients: a float, or a 1-element float64 KnetArray on the device
+    (computed there, no host sync) when there are KnetArray gradients."""
+    total, on_gpu = 0.0, []
+    for g in grads:
+        if _gpu(g):
+            on_gpu.append(g)
+        else:
+            total += float(_xp(g).vdot(g, g)) if hasattr(g, "shape") else float(g) ** 2
+    return _gpu(on_gpu[0]).global_norm(on_gpu, total) if on_gpu else math.sqrt(total)
 
 
 def optimizers(params, otype, **options):
