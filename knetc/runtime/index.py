@@ -1,6 +1,7 @@
 """Adjoint helpers for indexing and gathering."""
 import numpy as np
 
+from ..cuda.array import KnetArray
 from .grads import add_grads, zero_grad
 
 
@@ -11,12 +12,20 @@ def add_at(dx, x, index, g):
             dx = zero_grad(x)
         dx[index] = add_grads(dx[index] if not isinstance(dx, dict) else dx.get(index), g)
         return dx
+    if _on_device(dx, x, g):
+        from ..cuda import index as gpu
+        return gpu.add_at_grad(dx, x, index, g)
     out = np.zeros(np.shape(x), dtype=_float_dtype(x, g)) if dx is None else np.array(dx)
     if _is_basic(index):
         out[index] += g
     else:
         np.add.at(out, index, g)
     return out
+
+
+def _on_device(*values):
+    """Whether any value is a KnetArray (the adjoint is then built on its device)."""
+    return any(isinstance(v, KnetArray) for v in values)
 
 
 def _is_basic(index):
@@ -34,6 +43,9 @@ def _float_dtype(x, g):
 
 def take_grad(g, x, indices, axis=None):
     """Adjoint of np.take(x, indices, axis): scatter-add back, repeated indices accumulate."""
+    if _on_device(g, x):
+        from ..cuda import index as gpu
+        return gpu.take_grad(g, x, indices, axis)
     out = np.zeros(np.shape(x), dtype=_float_dtype(x, g))
     if axis is None:
         np.add.at(out.reshape(-1), np.asarray(indices).reshape(-1), np.reshape(g, -1))
