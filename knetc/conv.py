@@ -8,6 +8,9 @@ Layout is cuDNN's and PyTorch's NCHW: images are ``N x C x H x W`` (batch first)
 ``O x C x kh x kw``. ``knetc.mat`` then turns ``N x C x H x W`` into the ``features x N``
 matrix that dense layers take.
 
+On KnetArrays (knetc.cuda) conv4, pool and their adjoints run knetc's CUDA kernels instead
+(knetc/cuda/conv.py and pool.py), with the same layout, conventions and errors.
+
 **conv4** is a 2-D *cross-correlation* (the filter is not flipped), what PyTorch's ``conv2d``
 and cuDNN's ``CUDNN_CROSS_CORRELATION`` compute. Knet's ``conv4`` defaults to ``mode=0``, a
 true convolution that flips the filter: to use Knet weights here, flip them first,
@@ -53,6 +56,10 @@ like any other operand, so no randomness is replayed and zeros in ``x`` are no s
 import threading
 
 import numpy as np
+
+from .cuda import conv as _gpu_conv
+from .cuda import pool as _gpu_pool
+from .cuda.array import KnetArray
 
 # ---------------------------------------------------------------- parameters
 
@@ -274,6 +281,8 @@ def conv4(w, x, padding=0, stride=1):
         >>> conv4(np.ones((4, 3, 5, 5)), np.ones((2, 3, 28, 28)), padding=2).shape
         (2, 4, 28, 28)
     """
+    if isinstance(w, KnetArray) or isinstance(x, KnetArray):
+        return _gpu_conv.conv4(w, x, padding, stride)
     w, x = _common(w, x)
     conv = _Conv(w, x, padding, stride)
     cols = conv.columns(x)
@@ -285,6 +294,8 @@ def conv4(w, x, padding=0, stride=1):
 def conv4_grad_w(dy, w, x, padding=0, stride=1):
     """Adjoint of ``conv4(w, x, padding, stride)`` with respect to w, given dy (its result's
     adjoint): dy as an O x (N*H'*W') matrix times the im2col matrix of x, transposed."""
+    if any(isinstance(a, KnetArray) for a in (dy, w, x)):
+        return _gpu_conv.conv4_grad_w(dy, w, x, padding, stride)
     w, x = _common(w, x)
     conv = _Conv(w, x, padding, stride)
     cols = conv.columns(x)
@@ -295,6 +306,8 @@ def conv4_grad_x(dy, w, x, padding=0, stride=1):
     """Adjoint of ``conv4(w, x, padding, stride)`` with respect to x: the columns
     ``w.T @ dy`` (one GEMM) added back into the padded images, one kernel offset at a time
     (col2im)."""
+    if any(isinstance(a, KnetArray) for a in (dy, w, x)):
+        return _gpu_conv.conv4_grad_x(dy, w, x, padding, stride)
     w, x = _common(w, x)
     conv = _Conv(w, x, padding, stride)
     g = conv.dy_matrix(dy)
@@ -342,6 +355,8 @@ def pool(x, window=2, stride=None, padding=0, mode="max"):
         array([[[[ 5.,  7.],
                  [13., 15.]]]])
     """
+    if isinstance(x, KnetArray):
+        return _gpu_pool.pool(x, window, stride, padding, mode)
     x = _floating(x)
     kh, kw, sh, sw, ph, pw, ho, wo = _pool_geometry(x, window, stride, padding, mode)
     xp = _pad(x, ph, pw, -np.inf if mode == "max" else 0)
@@ -363,6 +378,8 @@ def pool_grad(dy, y, x, window=2, stride=None, padding=0, mode="max"):
     that equals the window's maximum; average pooling spreads it evenly over the window,
     padding included (the share that falls on padding is dropped).
     """
+    if any(isinstance(a, KnetArray) for a in (dy, y, x)):
+        return _gpu_pool.pool_grad(dy, y, x, window, stride, padding, mode)
     x = _floating(x)
     kh, kw, sh, sw, ph, pw, ho, wo = _pool_geometry(x, window, stride, padding, mode)
     dtype = np.result_type(x.dtype, np.asarray(dy).dtype)
@@ -451,6 +468,9 @@ def dropout_mask(x, p, training=None, seed=None):
         training: None to follow knetc.training, or True/False for this call.
         seed: None to draw from knetc's generator (see knetc.seed), or an int for a fresh
             generator seeded with it.
+
+    For a KnetArray x the mask is drawn on x's device by a kernel seeded from that generator:
+    reproducible under knetc.seed like the CPU's, but not the same mask.
     """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must lie in [0, 1], got {p!r}")
@@ -459,6 +479,9 @@ def dropout_mask(x, p, training=None, seed=None):
     if not active or p == 0:
         return x.dtype.type(1)
     rng = _RNG if seed is None else np.random.default_rng(seed)
+    if isinstance(x, KnetArray):  # drawn on x's device by a counter-based kernel
+        from .cuda import index
+        return index.dropout_mask(x, p, rng)
     keep = rng.random(x.shape, dtype=np.float32) >= p
     scale = x.dtype.type(0 if p == 1 else 1 / (1 - p))
     return np.where(keep, scale, x.dtype.type(0))
