@@ -14,14 +14,17 @@ from .check import check
 from .comprehensions import comprehensions
 from .desugar import desugar
 from .emit import HELPERS, Comments, build, function_def
+from .inplace import add_in_place
 from .jumps import jumps
+from .liveness import Liveness
 from .mutation import check_aliases, mutated_names
 from .naming import Namer
 from .program import Program, entry_returns, pair_functions
 from .resolve import Resolver
 from .reverse import Reverse
 from .saves import prune_saves
-from .syntax import ast, assign, name, names_stored, parse_function, to_source
+from .shapes import save_shapes_only
+from .syntax import ast, assign, name, names_loaded, names_stored, parse_function, to_source
 
 
 def parse_and_check(fn):
@@ -69,12 +72,17 @@ def transform(program, fn, wrt, entry, mutated=()):
     backward = reverse.backward(node.body, D)                      # backward sweep
     grads = [name(namer.adjoint(p)) if p in D else namer.call("zero_grad", [name(p)])
              for p in wrt]
+    dead_code = Liveness(namer.aliases, _range_names(node.body, resolver, namer.aliases))
     if entry:
         value = result
         if reverse.assign_counts.get(result, 0) > 1:  # the backward sweep restores it
             value = namer.fresh("value")
             forward.append(assign(value, name(result)))
         returns = entry_returns(namer, value, grads, wrt, program.many)
+        dead_code.prune(backward, names_loaded(returns))                # unread adjoints
+        add_in_place(backward, namer.aliases, namer)                    # owned adjoints
+        save_shapes_only(forward, backward, [returns], params, namer.aliases, namer,
+                         saved_only=True)                                # shape stand-ins
         head = prune_saves(forward, backward, [returns], params, stack, own_stack=True)
         seed = ([assign(namer.adjoint(result), namer.call("seed_grad", [name(result)]))]
                 if result in active else [])
@@ -86,6 +94,9 @@ def transform(program, fn, wrt, entry, mutated=()):
         return [(program.entry_name(node.name), function_def(program.entry_name(node.name),
                                                              args, body))]
     incoming = [namer.adjoint(m) for m in mutated]
+    dead_code.prune(backward, names_loaded(grads))                      # unread adjoints
+    add_in_place(backward, namer.aliases, namer)                        # owned adjoints
+    save_shapes_only(forward, backward, grads, params, namer.aliases, namer)  # stand-ins
     return pair_functions(program, source, node, params, namer, result, forward,
                           backward, grads, stack, incoming, changed)
 
@@ -113,6 +124,37 @@ def compile_pair(fn):
     code = fn.__code__
     program = Program(fn, tuple(range(code.co_argcount)), transform)
     return program.compile(build, entry=False)
+
+
+def _range_names(body, resolver, aliases):
+    """Names of loop sequences assigned from the builtin `range(...)` (distinct items)."""
+    out = set()
+    for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) \
+                and isinstance(stmt.value.func, ast.Name) \
+                and isinstance(stmt.targets[0], ast.Name):
+            func = stmt.value.func
+            if func.id in aliases:
+                is_range = aliases[func.id] is builtins.range
+            else:
+                is_range = func.id == "range" and func.id not in resolver.locals \
+                    and _lookup(resolver, func) is builtins.range
+            if is_range:
+                out.add(stmt.targets[0].id)
+    loops = {s.iter.id for s in ast.walk(ast.Module(body=body, type_ignores=[]))
+             if isinstance(s, ast.For) and isinstance(s.iter, ast.Name)}
+    assigned = {}
+    for t in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store):
+            assigned[t.id] = assigned.get(t.id, 0) + 1
+    return {n for n in out & loops if assigned.get(n) == 1}
+
+
+def _lookup(resolver, func):
+    try:
+        return resolver.lookup(func)
+    except Exception:
+        return None
 
 
 def _without_defaults(args):

@@ -7,6 +7,7 @@ available to adjoint templates by name.
 from .broadcast import *  # noqa: F401,F403
 from .grads import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
+from .inplace import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .mutation import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403

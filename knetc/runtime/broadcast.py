@@ -1,10 +1,22 @@
-"""Adjoint helpers for broadcasting, reductions and elementwise choices."""
+"""Adjoint helpers for broadcasting, reductions and elementwise choices.
+
+Each works on NumPy arrays and on KnetArrays (knetc.cuda): on the GPU the same NumPy calls
+dispatch to knetc's kernels, and the few steps NumPy spells with in-place or boolean
+operations have a KnetArray branch, taken after the NumPy test.
+"""
 import numpy as np
 
+from ..cuda import reduce as _reduce
+from ..cuda.array import KnetArray, to_device
 
 
 def unbroadcast(g, x):
     """Sum g back to the shape of x, undoing NumPy broadcasting."""
+    try:  # the common case first, without np.shape's overhead: nothing to undo
+        if g.shape == x.shape:
+            return g
+    except AttributeError:  # a number or a list
+        pass
     shape = np.shape(x)
     gshape = np.shape(g)
     if gshape == shape:
@@ -12,11 +24,14 @@ def unbroadcast(g, x):
     if isinstance(x, (list, tuple)):
         raise TypeError("knetc cannot differentiate joining lists with `+`; "
                         "use lst.append(...) or np.concatenate for arrays")
+    if isinstance(g, KnetArray):  # one reduction kernel; a float x keeps a 0-d device adjoint
+        return _reduce.sum_to(g, shape)
+    total = np.add.reduce if type(g) is np.ndarray else np.sum  # the ufunc skips a wrapper
     if len(gshape) > len(shape):
-        g = np.sum(g, axis=tuple(range(len(gshape) - len(shape))))
+        g = total(g, axis=tuple(range(len(gshape) - len(shape))))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
+        g = total(g, axis=axes, keepdims=True)
     if not isinstance(x, (np.ndarray, np.generic)):
         return float(g) if np.ndim(g) == 0 else g
     return g
@@ -28,12 +43,18 @@ def unreduce(g, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    if isinstance(x, KnetArray) and not isinstance(g, KnetArray):  # a constant adjoint
+        g = to_device(g, x.device, x.dtype)
+    elif axis is None and type(x) is np.ndarray and x.size <= 65536:
+        return np.full(shape, g)  # small: filling beats np.broadcast_to's overhead
     return np.broadcast_to(g, shape)
 
 
 def extremum_grad(g, y, x, axis=None, keepdims=False):
     """Adjoint of max/min along axis: split between the positions that attain it."""
     mask = x == unreduce(y, x, axis, keepdims)
+    if isinstance(mask, KnetArray):  # count the hits in x's float dtype on the device
+        mask = mask.astype(x.dtype)
     count = np.sum(mask, axis=axis, keepdims=True)
     return unreduce(g, x, axis, keepdims) * mask / count
 
@@ -50,6 +71,12 @@ def clip_grad(g, x, lo, hi, lo_keyword=None, hi_keyword=None):
     (the bounds given by position, a_min/a_max, or as min/max)."""
     lo = lo_keyword if lo is None else lo
     hi = hi_keyword if hi is None else hi
+    if isinstance(x, KnetArray):
+        if lo is not None:
+            g = np.where(x >= lo, g, 0)
+        if hi is not None:
+            g = np.where(x <= hi, g, 0)
+        return g
     inside = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
         inside &= x >= lo
@@ -61,7 +88,10 @@ def clip_grad(g, x, lo, hi, lo_keyword=None, hi_keyword=None):
 def clip_bound_grad(g, x, bound, below):
     """Adjoint of np.clip with respect to a bound: where x is beyond it (below the lower one,
     or above the upper one)."""
-    return unbroadcast(g * ((x < bound) if below else (x > bound)), bound)
+    beyond = (x < bound) if below else (x > bound)
+    if isinstance(beyond, KnetArray):
+        return unbroadcast(np.where(beyond, g, 0), bound)
+    return unbroadcast(g * beyond, bound)
 
 
 def where_grad(g, cond, x, first):

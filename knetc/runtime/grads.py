@@ -3,6 +3,7 @@ import copy
 
 import numpy as np
 
+from ..cuda.array import KnetArray
 from ..errors import NonScalarError
 from .broadcast import unbroadcast
 
@@ -49,6 +50,8 @@ def zero_grad(x):
     """A zero adjoint for x: an array of zeros, 0.0, or an empty gradient container."""
     if isinstance(x, np.ndarray):
         return np.zeros_like(x)
+    if isinstance(x, KnetArray):
+        return device_zeros(x)
     if isinstance(x, (list, tuple)):
         return GradList([None] * len(x))
     if isinstance(x, dict):
@@ -64,6 +67,11 @@ def zero_grad(x):
 
 def seed_grad(result):
     """The adjoint of the function's result, 1 of the result's type; refuse non-scalars."""
+    kind = type(result)
+    if kind is np.float32 or kind is np.float64:  # the usual loss, without np.ones_like
+        return np.array(1, dtype=kind)
+    if kind is float:
+        return 1.0
     shape = np.shape(result)
     if shape not in ((), (1,), (1, 1)):
         raise NonScalarError(
@@ -74,11 +82,25 @@ def seed_grad(result):
         if not np.issubdtype(result.dtype, np.inexact):
             return np.ones(shape)
         return np.ones_like(result)
+    if isinstance(result, KnetArray):  # on the device, like the result
+        if result.dtype.kind != "f":
+            return KnetArray(result.device.from_host(np.ones(shape)), result.device)
+        return np.ones_like(result)
     return 1.0
+
+
+def device_zeros(x):
+    """Zeros shaped like KnetArray x, on its device (the fill kernel for float dtypes)."""
+    if x.dtype.kind == "f":
+        return np.zeros_like(x)
+    return KnetArray(x.device.from_host(np.zeros(x.shape, x.dtype)), x.device)
 
 
 def finalize_grad(grad, like):
     """Turn an accumulated adjoint into the structure and types of the argument `like`."""
+    if type(like) is np.ndarray and type(grad) is np.ndarray and grad.shape == like.shape \
+            and grad.dtype == like.dtype:  # the common case first: nothing to change
+        return grad
     if isinstance(like, (list, tuple)):
         grad = grad if grad is not None else [None] * len(like)
         items = [finalize_grad(g, x) for g, x in zip(grad, like)]
@@ -89,12 +111,17 @@ def finalize_grad(grad, like):
     if isinstance(like, np.ndarray):
         if grad is None:
             return np.zeros_like(like)
-        grad = np.asarray(grad)
+        if type(grad) is not np.ndarray:  # a KnetArray adjoint of a NumPy argument comes home
+            grad = grad.get() if isinstance(grad, KnetArray) else np.asarray(grad)
         if grad.shape != like.shape:
             grad = unbroadcast(grad, like)
             grad = np.broadcast_to(grad, like.shape).copy() if grad.shape != like.shape else grad
         return grad.astype(like.dtype, copy=False)
+    if isinstance(like, KnetArray):
+        return _finalize_device_grad(grad, like)
     if isinstance(like, np.generic):
+        if isinstance(grad, KnetArray):
+            grad = float(np.sum(grad))
         return like.dtype.type(0) if grad is None else like.dtype.type(np.sum(grad))
     if isinstance(like, (float, int)) and not isinstance(like, bool):
         return 0.0 if grad is None else float(np.sum(grad))
@@ -108,8 +135,26 @@ def finalize_grad(grad, like):
     return grad
 
 
+def _finalize_device_grad(grad, like):
+    """finalize_grad for a KnetArray argument: a contiguous KnetArray of its shape and dtype."""
+    if grad is None:
+        return device_zeros(like)
+    if not isinstance(grad, KnetArray):  # a constant adjoint (a number or a NumPy array)
+        host = np.broadcast_to(np.asarray(grad, dtype=like.dtype), like.shape)
+        return KnetArray(like.device.from_host(np.ascontiguousarray(host)), like.device)
+    if grad.shape != like.shape:
+        grad = unbroadcast(grad, like)
+        if grad.shape != like.shape:
+            grad = np.broadcast_to(grad, like.shape)
+    if grad.dtype != like.dtype:
+        grad = grad.astype(like.dtype)
+    if not grad.is_contiguous:  # a broadcast view: optimizers update from plain arrays
+        grad = np.copy(grad)
+    return grad
+
+
 def _differentiable(value):
-    if isinstance(value, (float, np.ndarray, np.floating)):
+    if isinstance(value, (float, np.ndarray, np.floating, KnetArray)):
         return True
     if isinstance(value, (list, tuple)):
         return any(_differentiable(v) for v in value)
@@ -154,7 +199,7 @@ def sequence_grad(d, items):
     the keys of a dict."""
     if isinstance(items, dict) or d is None:
         return None
-    if isinstance(items, np.ndarray):
+    if isinstance(items, (np.ndarray, KnetArray)):
         return np.stack([zero_grad(x) if g is None else g for g, x in zip(d, items)])
     return GradList(d)
 
@@ -209,6 +254,10 @@ def sequence(items):
 
 def astype_grad(g, x, y):
     """Adjoint of x.astype(dtype): back to x's dtype; nothing flows through integer casts."""
+    if isinstance(y, KnetArray):
+        if y.dtype.kind != "f":
+            return zero_grad(x)
+        return g.astype(x.dtype) if isinstance(g, KnetArray) else np.asarray(g, x.dtype)
     if not np.issubdtype(np.asarray(y).dtype, np.inexact):
         return zero_grad(x)
     return np.asarray(g).astype(np.asarray(x).dtype)

@@ -6,7 +6,7 @@ from .broadcast import unbroadcast
 
 def matmul_grad_a(g, a, b):
     """Adjoint of `a @ b` with respect to a, for vectors, matrices and stacks of them."""
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
+    if _matrices(a, b):
         return g @ b.T
     a2, b2, g2 = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2), np.shape(a))
@@ -14,10 +14,17 @@ def matmul_grad_a(g, a, b):
 
 def matmul_grad_b(g, a, b):
     """Adjoint of `a @ b` with respect to b."""
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
+    if _matrices(a, b):
         return a.T @ g
     a2, b2, g2 = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2), np.shape(b))
+
+
+def _matrices(a, b):
+    """Whether a and b are both 2-d (array attributes first: np.ndim costs a call)."""
+    if getattr(a, "ndim", None) == 2 and getattr(b, "ndim", None) == 2:
+        return True
+    return np.ndim(a) == 2 and np.ndim(b) == 2
 
 
 def _as_matrices(g, a, b):
