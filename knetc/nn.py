@@ -1,14 +1,17 @@
 """Knet's neural-network operators as plain, numerically stable NumPy forward functions.
 
-knetc attaches adjoint rules to these functions by identity, so they stay pure NumPy: no knetc
-imports, no hidden state. Every function preserves the floating dtype of its input (float32 in,
-float32 out), and the exponential ones shift by the maximum so that inputs like 1e4 or -1e4 give
-finite results without overflow warnings.
+knetc attaches adjoint rules to these functions by identity, so they stay pure NumPy with no
+hidden state; given a KnetArray, logsumexp/logp/softmax/nll/accuracy run knetc's GPU kernels
+(knetc.cuda.softmax) instead. Every function preserves the floating dtype of its input
+(float32 in, float32 out), and the exponential ones shift by the maximum so that inputs like
+1e4 or -1e4 give finite results without overflow warnings.
 
 Layout follows Knet: a batch of examples is a matrix with one column per example (features x
 batch), so class scores are classes x batch and reductions default to ``axis=0``.
 """
 import numpy as np
+
+from .cuda.array import KnetArray
 
 
 def _floating(x):
@@ -97,6 +100,9 @@ def logsumexp(x, axis=None, keepdims=False):
         >>> float(logsumexp(np.array([1e4, 1e4])))  # 1e4 + log(2)
         10000.69314718056
     """
+    if isinstance(x, KnetArray):
+        from .cuda import softmax as gpu
+        return gpu.logsumexp(x, axis, keepdims)
     x = _floating(x)
     m = _finite_max(x, axis)
     with np.errstate(divide="ignore"):
@@ -118,6 +124,9 @@ def logp(x, axis=0):
         array([[0.5],
                [0.5]])
     """
+    if isinstance(x, KnetArray):
+        from .cuda import softmax as gpu
+        return gpu.logp(x, axis)
     x = _floating(x)
     s = x - _finite_max(x, axis)
     # Degenerate slices (all -inf, or containing +inf) give nan/-inf quietly, as softmax does.
@@ -136,6 +145,9 @@ def softmax(x, axis=0):
         >>> softmax(np.array([[1e4, 1e4]]), axis=1)
         array([[0.5, 0.5]])
     """
+    if isinstance(x, KnetArray):
+        from .cuda import softmax as gpu
+        return gpu.softmax(x, axis)
     x = _floating(x)
     e = np.exp(x - _finite_max(x, axis))
     # An all -inf slice has no defined softmax; let it be nan without a warning.
@@ -175,6 +187,9 @@ def nll(scores, labels, axis=0):
         >>> round(float(nll(scores, np.array([0, 3, 9, 2]))), 6)   # log(10)
         2.302585
     """
+    if isinstance(scores, KnetArray):
+        from .cuda import softmax as gpu
+        return gpu.nll(scores, labels, axis)
     scores = _floating(scores)
     labels, axis = _check_labels(scores, labels, axis, "nll")
     nclass = scores.shape[axis]
@@ -203,6 +218,9 @@ def accuracy(scores, labels, axis=0):
         >>> accuracy(np.array([[0.9, 0.1], [0.1, 0.9]]), np.array([0, 0]))
         0.5
     """
+    if isinstance(scores, KnetArray):
+        from .cuda import softmax as gpu
+        return gpu.accuracy(scores, labels, axis)
     if not hasattr(scores, "shape"):
         scores = np.asarray(scores)
     labels, axis = _check_labels(scores, labels, axis, "accuracy")

@@ -2,10 +2,14 @@
 import numpy as np
 
 from .. import conv as _conv
+from ..cuda.array import KnetArray as _KnetArray
 
 
 def nll_grad(g, scores, labels, axis=0):
     """Adjoint of knetc.nll: (softmax(scores) - onehot(labels)) * g / number of labels."""
+    if isinstance(scores, _KnetArray):
+        from ..cuda import softmax as gpu
+        return gpu.nll_grad(g, scores, labels, axis)
     shifted = scores - np.max(scores, axis=axis, keepdims=True)
     p = np.exp(shifted)
     p /= np.sum(p, axis=axis, keepdims=True)
