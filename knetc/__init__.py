@@ -11,8 +11,10 @@
 """
 from .api import grad, source, value_and_grad
 from .conv import conv4, dropout, is_training, pool, seed, training
+from .cuda import KnetArray, NoGPUError, cpu, gpu
 from .data import minibatch
-from .errors import KnetcError, KnetcSyntaxError, NoAdjointError, NonScalarError
+from .errors import (KnetcError, KnetcSyntaxError, NoAdjointError, NoGPUKernelError,
+                     NonScalarError)
 from .extend import adjoint, primitive, stop_gradient
 from .gradcheck import check_grads
 from .init import gaussian, uniform, xavier
@@ -23,10 +25,11 @@ from .progress import progress
 
 __all__ = [
     "grad", "value_and_grad", "source", "check_grads", "primitive", "adjoint", "stop_gradient",
-    "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError",
+    "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError", "NoGPUKernelError",
     "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",
     "conv4", "pool", "dropout", "training", "is_training", "seed",
     "update", "SGD", "Momentum", "Nesterov", "Adagrad", "Adadelta", "Rmsprop", "Adam",
     "optimizers", "xavier", "gaussian", "uniform", "minibatch", "save", "load", "progress",
+    "gpu", "cpu", "KnetArray", "NoGPUError",
 ]
 __version__ = "0.1.0"

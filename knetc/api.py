@@ -1,6 +1,7 @@
 """The public entry points: grad, value_and_grad and source."""
 import functools
 import inspect
+import sys
 import weakref
 
 from .compiler import compile_gradient, parse_and_check
@@ -52,6 +53,11 @@ def _make(f, argnums, pick, kind):
 
     @functools.wraps(f)
     def gradient(*args, **kwargs):
+        if "cupy" in sys.modules:  # CuPy arrays in, CuPy arrays out (KnetArrays inside)
+            from .cuda.transfer import unwrap_cupy, wrap_cupy
+            args, kwargs, wrapped = wrap_cupy(args, kwargs)
+            if wrapped:
+                return unwrap_cupy(gradient(*args, **kwargs))
         compiled = _compiled(f, argnums, args)
         try:
             return pick(compiled.function(*args, **kwargs))

@@ -38,3 +38,7 @@ class NoAdjointError(KnetcSyntaxError):
 
 class NonScalarError(KnetcError, ValueError):
     """The differentiated function returned something other than a scalar."""
+
+
+class NoGPUKernelError(TypeError):
+    """A NumPy function was called on KnetArrays and knetc has no GPU kernel for it."""

@@ -1,6 +1,6 @@
 """Report errors raised inside generated gradient code at the user's own source line."""
 from .compiler.emit import LOCATIONS
-from .errors import KnetcSyntaxError, NoAdjointError, NonScalarError
+from .errors import KnetcSyntaxError, NoAdjointError, NoGPUKernelError, NonScalarError
 
 
 def user_location(exc):
@@ -22,7 +22,8 @@ def relocate(exc, compiled=None):
     if where is None:
         return None
     filename, lineno, code = where
-    if isinstance(exc, TypeError) and str(exc).startswith("knetc "):
+    if (isinstance(exc, TypeError) and not isinstance(exc, NoGPUKernelError)
+            and str(exc).startswith("knetc ")):
         message, _, hint = str(exc).partition("; ")
         kind = NoAdjointError if "no adjoint rule" in message else KnetcSyntaxError
         return kind(message, filename, lineno, code,

@@ -12,6 +12,8 @@ nothing; everything that computes goes through a kernel from kernels/*.cu.
 """
 import numpy as np
 
+from ..errors import NoGPUKernelError
+
 UFUNCS = {}     # NumPy ufunc -> op(*inputs, **kwargs)
 FUNCTIONS = {}  # NumPy function -> op(*args, **kwargs)
 
@@ -26,7 +28,7 @@ def implements(*numpy_functions):
 
 
 def _missing(name):
-    return TypeError(f"knetc has no GPU kernel for {name} yet; call it on NumPy arrays "
+    return NoGPUKernelError(f"knetc has no GPU kernel for {name} yet; call it on NumPy arrays "
                      "(knetc.cpu(x)) or write it with operations knetc supports on the GPU")
 
 
@@ -35,7 +37,9 @@ class KnetArray:
 
     __array_priority__ = 1000  # NumPy scalars and arrays defer to us in mixed operators
 
-    def __init__(self, raw, device):
+    def __init__(self, raw, device=None):
+        if device is None:  # KnetArray(x): a NumPy array, list or CuPy array, to the GPU
+            raw, device = _from_any(raw)
         self.raw, self.device = raw, device
 
     # ---- metadata: no kernels ----
@@ -83,6 +87,30 @@ class KnetArray:
     def __bool__(self):
         return bool(self.item())
 
+    def __format__(self, spec):
+        if spec and self.size == 1:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
+    def __iter__(self):
+        """Views of the rows (items along axis 0), like iterating over a NumPy array."""
+        if not self.shape:
+            raise TypeError("iteration over a 0-d KnetArray")
+        raw, device = self.raw, self.device
+        return (KnetArray(raw[i], device) for i in range(self.shape[0]))
+
+    def __copy__(self):
+        """A new buffer on the same device (copy kernel), as copy.copy of an ndarray copies."""
+        return FUNCTIONS[np.copy](self)
+
+    def __deepcopy__(self, memo):
+        out = memo[id(self)] = self.__copy__()  # the device is shared, never copied
+        return out
+
+    def __reduce__(self):
+        """Pickles as its values; unpickling puts them on knetc.cuda.default_device()."""
+        return KnetArray, (self.get(),)
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError("knetc will not copy a KnetArray to the host implicitly; "
                         "call knetc.cpu(x) or x.get()")
@@ -103,6 +131,80 @@ class KnetArray:
         if func in FUNCTIONS:
             return FUNCTIONS[func](*args, **kwargs)
         raise _missing(f"np.{func.__name__}")
+
+
+def _from_any(x):
+    """(raw buffer, device) for KnetArray(x): CuPy arrays are wrapped where they are, anything
+    else is copied to knetc.cuda.default_device()."""
+    from . import default_device, device_of
+    if isinstance(x, KnetArray):
+        return x.raw, x.device
+    device = device_of(x)  # a CuPy array's own GPU, or None
+    if device is not None:
+        return x, device
+    device = default_device()
+    return device.from_host(np.asarray(x)), device
+
+
+def to_device(x, device, dtype=None):
+    """x as a KnetArray on `device`: KnetArrays as they are, NumPy arrays and numbers copied
+    there (with `dtype` if given: a float constant meets a float32 array as float32)."""
+    if isinstance(x, KnetArray):
+        return x
+    x = np.asarray(x, dtype=dtype)
+    return KnetArray(device.from_host(x), device)
+
+
+def _method(function, name):
+    """ndarray.<name>(...) as the registered GPU op of np.<name>(self, ...)."""
+    def method(self, *args, **kwargs):
+        op = FUNCTIONS.get(function)
+        if op is None:
+            raise _missing(f"np.{function.__name__} (x.{name}())")
+        return op(self, *args, **kwargs)
+    method.__name__ = name
+    method.__doc__ = f"x.{name}(...): np.{function.__name__}(x, ...) on the GPU."
+    return method
+
+
+def _transpose_method(self, *axes):
+    """x.transpose(), x.transpose(1, 0) or x.transpose((1, 0)), like ndarray.transpose."""
+    if len(axes) == 1 and (axes[0] is None or np.ndim(axes[0]) == 1):
+        axes = axes[0]
+    return FUNCTIONS[np.transpose](self, axes if axes != () else None)
+
+
+_METHODS = [("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min),
+            ("argmax", np.argmax), ("argmin", np.argmin), ("prod", np.prod), ("std", np.std),
+            ("var", np.var), ("all", np.all), ("any", np.any), ("clip", np.clip),
+            ("dot", np.dot), ("squeeze", np.squeeze), ("ravel", np.ravel),
+            ("swapaxes", np.swapaxes), ("copy", np.copy), ("cumsum", np.cumsum),
+            ("round", np.round)]
+if hasattr(np, "astype"):  # NumPy >= 2.1
+    _METHODS.append(("astype", np.astype))
+for _name, _function in _METHODS:
+    setattr(KnetArray, _name, _method(_function, _name))
+KnetArray.transpose = _transpose_method
+
+
+def _reshape_method(self, *shape, order="C", copy=None):
+    """x.reshape(2, 3) or x.reshape((2, 3)), like ndarray.reshape."""
+    if len(shape) == 1 and np.ndim(shape[0]) == 1:
+        shape = shape[0]
+    return FUNCTIONS[np.reshape](self, shape, order=order, copy=copy)
+
+
+def _flatten_method(self, order="C"):
+    """x.flatten(): always a new contiguous array, like ndarray.flatten."""
+    from .shape import flatten
+    return flatten(self, order)
+
+
+KnetArray.reshape = _reshape_method
+KnetArray.flatten = _flatten_method
+KnetArray.T = property(lambda self: FUNCTIONS[np.transpose](self), doc="The transpose (a view).")
+KnetArray.mT = property(lambda self: FUNCTIONS[np.swapaxes](self, -1, -2),
+                        doc="Transpose of the last two dims (a view).")
 
 
 def _operator(ufunc, reflected=False):

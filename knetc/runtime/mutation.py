@@ -1,6 +1,7 @@
 """Helpers for mutation, attributes and calls resolved at run time."""
 import numpy as np
 
+from ..cuda.array import KnetArray
 from .grads import GradDict, GradList, add_grads, zero_grad
 
 
@@ -35,7 +36,7 @@ def snapshot(container):
         return list(container)
     if isinstance(container, dict):
         return dict(container)
-    if isinstance(container, np.ndarray):
+    if isinstance(container, (np.ndarray, KnetArray)):
         raise TypeError(
             "knetc does not differentiate assignment into the elements of an array "
             "(`x[i] = ...`); build the result with np.where, np.concatenate or np.stack, or "
