@@ -13,6 +13,7 @@ from . import conv, elementwise, index, linalg, optim, pool, reduce, shape, soft
 from . import composite  # noqa: F401  (np.var, np.std, np.all, np.any from the ops above)
 from .array import KnetArray
 from .device import CudaDevice, Device
+from .sources import kernel_source, kernels_used
 from .transfer import cpu, gpu
 
 _default = None
@@ -73,4 +74,4 @@ def device_of(x):
 
 
 __all__ = ["KnetArray", "Device", "CudaDevice", "NoGPUError", "use", "default_device",
-           "cuda_device", "device_of", "gpu", "cpu"]
+           "cuda_device", "device_of", "gpu", "cpu", "kernels_used", "kernel_source"]

@@ -33,6 +33,7 @@ class Device:
     xp = np             # module that allocates and views raw buffers
     max_blocks = 65535  # cap on one-dimensional grids (grid-stride loops cover the rest)
     block = BLOCK       # threads per block for one-dimensional launches (a multiple of 32)
+    recording = None    # a list while knetc.cuda.kernels_used watches: (family, kernel, dtype)
 
     def launch(self, family, kernel, dtype, grid, block, args, shared_mem=0):
         raise NotImplementedError
@@ -93,6 +94,8 @@ class CudaDevice(Device):
 
     def launch(self, family, kernel, dtype, grid, block, args, shared_mem=0):
         fn = self.function(family, kernel, dtype)
+        if self.recording is not None:
+            self.recording.append((family, kernel, np.dtype(dtype).name))
         fn(tuple(grid), tuple(block), tuple(self.convert_args(family, kernel, dtype, args)),
            shared_mem=shared_mem)
 

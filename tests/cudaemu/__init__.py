@@ -106,6 +106,8 @@ class EmulatedDevice(Device):
         grid, block = (tuple(grid) + (1, 1))[:3], (tuple(block) + (1, 1))[:3]
         dims = (ctypes.c_uint * 6)(*grid, *block)
         self.launches.append((family, kernel, np.dtype(dtype).name))
+        if self.recording is not None:
+            self.recording.append((family, kernel, np.dtype(dtype).name))
         fn(dims, ctypes.c_size_t(shared_mem), argv)
 
     def matmul(self, a, b):
