@@ -12,6 +12,7 @@ at a time, with the state carried over from one subsequence to the next.
     python examples/charlm.py --load lm.npz --generate 1000         # sample 1000 characters
     python examples/charlm.py --data mytext.txt --epochs 5 --generate 500
     python examples/charlm.py --source                              # the gradient code
+    python examples/charlm.py --gpu --save lm.npz                   # on the GPU (CuPy)
 
 The default text is shakespeare.txt(.gz), found by knetc.data.text in $KNETC_DATA (or
 ~/.cache/knetc). The last 5% of the text (after --maxchars) is held out to report a dev loss.
@@ -66,16 +67,18 @@ lossgradient = knetc.value_and_grad(loss)
 
 def generate(param, state, vocab, nchar, rng, temperature=1.0):
     index_to_char = sorted(vocab, key=vocab.get)
-    input = np.zeros((1, len(vocab)), dtype=param[-1].dtype)
-    index = vocab.get("\n", 0)
-    input[0, index] = 1      # start as after a line break (the tutorial starts from zeros)
+    eye = np.eye(len(vocab), dtype=param[-1].dtype)     # eye[i:i+1]: character i, one-hot
+    if isinstance(param[-1], knetc.KnetArray):
+        eye = knetc.gpu(eye)
+    index = vocab.get("\n", 0)  # start as after a line break (the tutorial starts from zeros)
     text = []
     for t in range(nchar):
-        ypred = predict(param, state, input)
-        input[0, index] = 0
-        p = np.exp(logp(ypred[0].astype(np.float64) / temperature, axis=0))
+        ypred = predict(param, state, eye[index:index + 1])
+        # The scores come to the host (on the GPU: one copy of nvocab numbers per character)
+        # to draw the next character there.
+        scores = knetc.cpu(ypred[0]).astype(np.float64)
+        p = np.exp(logp(scores / temperature, axis=0))
         index = rng.choice(len(p), p=p / p.sum())
-        input[0, index] = 1
         text.append(index_to_char[index])
     return "".join(text)
 
@@ -105,13 +108,14 @@ def weights(nvocab, embed, hidden, layers, winit, rng):
 
 
 def initstate(param, batchsize):
-    """Zero hidden and cell rows for every layer: [h1, c1, h2, c2, ...]."""
+    """Zero hidden and cell rows for every layer: [h1, c1, h2, c2, ...], where param lives
+    (KnetArrays on the GPU, as Knet's initstate converts them to the parameters' type)."""
     state = []
     for i in range(0, len(param) - 3, 2):
         hidden = param[i + 1].shape[1] // 4
         state.append(np.zeros((batchsize, hidden), dtype=param[i].dtype))
         state.append(np.zeros((batchsize, hidden), dtype=param[i].dtype))
-    return state
+    return knetc.gpu(state) if isinstance(param[0], knetc.KnetArray) else state
 
 
 # Everything below is the command line: reading text, minibatching, training, sampling.
@@ -124,10 +128,11 @@ def streams(ids, batchsize):
     return ids[:n * batchsize].reshape(batchsize, n)
 
 
-def subsequences(rows, seqlength, nvocab, dtype=np.float32):
+def subsequences(rows, seqlength, eye):
     """For each BPTT window of the streams, the list of seqlength + 1 one-hot batch x nvocab
-    matrices (character t of every stream); consecutive windows overlap by one character."""
-    eye = np.eye(nvocab, dtype=dtype)
+    matrices (character t of every stream): rows of `eye`, the nvocab x nvocab identity
+    (on the GPU, eye and rows are KnetArrays and each one-hot matrix is gathered there);
+    consecutive windows overlap by one character."""
     for start in range(0, rows.shape[1] - 1, seqlength):
         window = rows[:, start:start + seqlength + 1]
         yield [eye[window[:, t]] for t in range(window.shape[1])]
@@ -137,15 +142,15 @@ def nwindows(rows, seqlength):
     return len(range(0, rows.shape[1] - 1, seqlength))
 
 
-def evaluate(param, rows, seqlength, nvocab):
+def evaluate(param, rows, seqlength, eye):
     """Average loss per character over the streams, state carried across windows."""
     state = initstate(param, rows.shape[0])
     total = count = 0
-    for sequence in subsequences(rows, seqlength, nvocab, param[0].dtype):
+    for sequence in subsequences(rows, seqlength, eye):
         n = len(sequence) - 1
-        total += n * float(loss(param, state, sequence, range(n)))
+        total += n * loss(param, state, sequence, range(n))   # on the GPU: summed there
         count += n
-    return total / count if count else float("nan")
+    return float(total) / count if count else float("nan")
 
 
 def show(*items):
@@ -200,7 +205,8 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=1,
                         help="random seed for weights and sampling (default: 1)")
     parser.add_argument("--gpu", action="store_true",
-                        help="reserved: run on the GPU (not available yet)")
+                        help="run on the GPU: parameters and data as knetc.KnetArrays (needs "
+                             "CuPy and an NVIDIA GPU)")
     parser.add_argument("--source", action="store_true",
                         help="print the generated gradient code of loss and exit")
     return parser.parse_args(argv)
@@ -208,12 +214,19 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.gpu:
-        print("GPU support comes with the GPU backend", file=sys.stderr)
-        return 2
     if args.source:
         print(knetc.source(lossgradient))
         return 0
+    if args.gpu:
+        try:
+            knetc.cuda.default_device()     # no GPU (or no CuPy): one line, before any work
+        except knetc.NoGPUError as e:
+            print(f"charlm: {e}", file=sys.stderr)
+            return 2
+    # Knet's `atype`: where the arrays live. knetc.gpu moves the parameters and the text (as
+    # character ids, and the one-hot table the inputs are cut from) to the GPU as KnetArrays;
+    # lstm, predict and loss run unchanged, and so do the optimizer steps.
+    atype = knetc.gpu if args.gpu else (lambda tree: tree)
     epochs = args.epochs if args.epochs is not None else (0 if args.load else 1)
     if epochs < 1 and not args.load:
         print("charlm: nothing to do: give --epochs 1 or more, or --load", file=sys.stderr)
@@ -224,6 +237,7 @@ def main(argv=None):
     opt = knetc.Adam(lr=args.lr, gclip=args.gclip)
     if args.load:
         param, ostate, extra = knetc.load(args.load)
+        param = atype(param)        # saved as NumPy arrays; the optimizer state follows them
         vocab = extra["vocab"]
         if ostate is not None:
             opt.load_state(ostate)
@@ -233,7 +247,8 @@ def main(argv=None):
         text = text[:args.maxchars]
         if not args.load:
             vocab = textvocab
-            param = weights(len(vocab), args.embed, args.hidden, args.layers, args.winit, rng)
+            param = atype(weights(len(vocab), args.embed, args.hidden, args.layers, args.winit,
+                                  rng))
         unknown = set(text) - set(vocab)
         if unknown:
             print(f"charlm: {len(unknown)} characters of {args.data} are not in the loaded "
@@ -249,38 +264,40 @@ def main(argv=None):
             print(f"charlm: {len(text)} characters are too few for {args.batchsize} streams",
                   file=sys.stderr)
             return 1
-        nvocab = len(vocab)
-        print(f"# {len(text)} characters, {nvocab} distinct; training on {trn.size} "
+        # The character ids and the one-hot table go to the GPU once, like the parameters.
+        trn, dev, eye = atype((trn, dev, np.eye(len(vocab), dtype=param[0].dtype)))
+        print(f"# {len(text)} characters, {len(vocab)} distinct; training on {trn.size} "
               f"({args.batchsize} streams of {trn.shape[1]}), dev {dev.size}; "
               f"{sum(p.size for p in param)} parameters", flush=True)
-        show(":epoch", 0, ":dev", evaluate(param, dev, args.seqlength, nvocab))
+        show(":epoch", 0, ":dev", evaluate(param, dev, args.seqlength, eye))
 
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         state = initstate(param, args.batchsize)
         total = count = 0
-        bar = knetc.progress(subsequences(trn, args.seqlength, nvocab, param[0].dtype),
+        bar = knetc.progress(subsequences(trn, args.seqlength, eye),
                              total=nwindows(trn, args.seqlength), desc=f"epoch {epoch}",
                              unit="update")
         for update, sequence in enumerate(bar, 1):
             value, dparam = lossgradient(param, state, sequence, range(len(sequence) - 1))
             knetc.update(param, dparam, opt)
-            total += float(value)
+            total += value        # on the GPU: summed there, copied to the host when shown
             count += 1
-            bar.set_postfix(loss=f"{float(value):.3f}", refresh=False)
+            if not bar.disable:   # float() waits for the GPU: only when the bar is drawn
+                bar.set_postfix(loss=f"{float(value):.3f}", refresh=False)
             if update % args.every == 0:
                 show(":epoch", epoch, ":update", update, ":chars", update * trn.shape[0]
-                     * args.seqlength, ":trn", total / count,
+                     * args.seqlength, ":trn", float(total) / count,
                      ":time", time.perf_counter() - start)
                 total = count = 0
         seconds = time.perf_counter() - start
-        show(":epoch", epoch, ":dev", evaluate(param, dev, args.seqlength, nvocab),
+        show(":epoch", epoch, ":dev", evaluate(param, dev, args.seqlength, eye),
              ":time", seconds)
         if args.save:
-            knetc.save(args.save, param, opt, vocab=vocab, epoch=epoch)
+            knetc.save(args.save, knetc.cpu(param), opt, vocab=vocab, epoch=epoch)
 
     if args.save and epochs == 0:
-        knetc.save(args.save, param, opt, vocab=vocab, epoch=0)
+        knetc.save(args.save, knetc.cpu(param), opt, vocab=vocab, epoch=0)
     if args.generate:
         print(generate(param, initstate(param, 1), vocab, args.generate, rng,
                        args.temperature))

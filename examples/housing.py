@@ -6,6 +6,7 @@ NumPy functions; knetc reads their source and writes the gradient as Python sour
     python examples/housing.py              # 10 steps of SGD, printing the loss
     python examples/housing.py --source     # print the generated gradient code and exit
     python examples/housing.py --epochs 20 --batchsize 32 --lr 0.01   # minibatch SGD
+    python examples/housing.py --gpu        # the same on the GPU (CuPy and an NVIDIA GPU)
 """
 import argparse
 import os
@@ -67,24 +68,31 @@ def main(argv=None):
                         help="housing.data, or a directory that has it (default: the copy "
                              "shipped with this script)")
     parser.add_argument("--gpu", action="store_true",
-                        help="reserved: run on the GPU (not available yet)")
+                        help="run on the GPU: parameters and data as knetc.KnetArrays (needs "
+                             "CuPy and an NVIDIA GPU)")
     parser.add_argument("--source", action="store_true",
                         help="print the generated gradient code of loss and exit")
     args = parser.parse_args(argv)
 
-    if args.gpu:
-        print("GPU support comes with the GPU backend", file=sys.stderr)
-        return 2
     if args.source:
         print(knetc.source(knetc.grad(loss)))
         return 0
+    if args.gpu:
+        try:
+            knetc.cuda.default_device()     # no GPU (or no CuPy): one line, before any work
+        except knetc.NoGPUError as e:
+            print(f"housing: {e}", file=sys.stderr)
+            return 2
+    # Knet's `atype`: where the arrays live. knetc.gpu moves a whole structure (here a list
+    # and a tuple of arrays) to the GPU as KnetArrays; predict, loss and train are unchanged.
+    atype = knetc.gpu if args.gpu else (lambda tree: tree)
 
     path = args.data
     if os.path.isdir(path):
         path = os.path.join(path, "housing.data")
-    x, y = load_housing(path)
+    x, y = atype(load_housing(path))
     rng = np.random.default_rng(args.seed)
-    w = [0.1 * rng.standard_normal((1, 13)), 0.0]
+    w = atype([0.1 * rng.standard_normal((1, 13)), 0.0])
     if args.batchsize is None or args.batchsize >= y.shape[1]:
         data = [(x, y)]                                 # the tutorial: one full-batch step
     else:

@@ -10,6 +10,7 @@ matrix for the dense layers, whose outputs are 10 x N class scores as in the tut
     python examples/lenet.py --subset 5000       # train on the first 5000 images only
     python examples/lenet.py --optim sgd --lr 0.1 --epochs 10
     python examples/lenet.py --source            # print the generated gradient code
+    python examples/lenet.py --gpu               # on the GPU (CuPy and an NVIDIA GPU)
 
 MNIST is read with knetc.data.mnist from --data, else $KNETC_DATA, else ~/.cache/knetc
 (downloaded there when missing).
@@ -45,7 +46,8 @@ def train(w, data, opt, desc=None):
     for x, y in bar:
         value, dw = lossgradient(w, x, y)
         knetc.update(w, dw, opt)
-        bar.set_postfix(loss=f"{float(value):.4f}", refresh=False)
+        if not bar.disable:        # float() waits for the GPU: only when the bar is drawn
+            bar.set_postfix(loss=f"{float(value):.4f}", refresh=False)
     return w
 
 
@@ -55,7 +57,7 @@ def accuracy(w, data):
         ypred = predict(w, x)
         ncorrect += np.sum(ygold * (ypred == np.max(ypred, axis=0, keepdims=True)))
         ninstance += ygold.shape[1]
-    return ncorrect / ninstance
+    return float(ncorrect / ninstance)  # on the GPU the count stays there until this one copy
 
 
 def weights(rng):
@@ -121,7 +123,8 @@ def parse_args(argv):
                         help="directory with the four MNIST .gz files, or with mnist/ holding "
                              "them (default: $KNETC_DATA, else ~/.cache/knetc)")
     parser.add_argument("--gpu", action="store_true",
-                        help="reserved: run on the GPU (not available yet)")
+                        help="run on the GPU: parameters and data as knetc.KnetArrays (needs "
+                             "CuPy and an NVIDIA GPU)")
     parser.add_argument("--source", action="store_true",
                         help="print the generated gradient code of loss and exit")
     return parser.parse_args(argv)
@@ -129,12 +132,19 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.gpu:
-        print("GPU support comes with the GPU backend", file=sys.stderr)
-        return 2
     if args.source:
         print(knetc.source(lossgradient))
         return 0
+    if args.gpu:
+        try:
+            knetc.cuda.default_device()     # no GPU (or no CuPy): one line, before any work
+        except knetc.NoGPUError as e:
+            print(f"lenet: {e}", file=sys.stderr)
+            return 2
+    # Knet's `atype`: where the arrays live. knetc.gpu moves the whole data sets and the weights
+    # to the GPU once, as KnetArrays; minibatch then slices them there, and predict, loss, train
+    # and accuracy run unchanged.
+    atype = knetc.gpu if args.gpu else (lambda tree: tree)
     optimizer, default_lr = OPTIMIZERS[args.optim]
     opt = optimizer(lr=default_lr if args.lr is None else args.lr)
 
@@ -143,11 +153,12 @@ def main(argv=None):
     xtrn, ytrn, xtst, ytst = knetc.data.mnist(args.data)
     xtrn, ytrn = images(xtrn[:, :args.subset]), onehot(ytrn[:args.subset])
     xtst, ytst = images(xtst), onehot(ytst)
+    xtrn, ytrn, xtst, ytst = atype((xtrn, ytrn, xtst, ytst))
     dtrn = knetc.minibatch(xtrn, ytrn, args.batchsize, shuffle=True, axis=0)
     ntrn = args.trnacc or len(xtrn)
     dacc = knetc.minibatch(xtrn[:ntrn], ytrn[:, :ntrn], args.batchsize, partial=True, axis=0)
     dtst = knetc.minibatch(xtst, ytst, args.batchsize, partial=True, axis=0)
-    w = weights(rng)
+    w = atype(weights(rng))
 
     show(":epoch", 0, ":trn", accuracy(w, dacc), ":tst", accuracy(w, dtst))
     for epoch in range(1, args.epochs + 1):

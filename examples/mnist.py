@@ -9,6 +9,7 @@ tutorial's: one column per image, x is 784 x N and the gold answers are one-hot,
     python examples/mnist.py --model mlp           # 784-64-10 with a rectifier
     python examples/mnist.py --model mlp --hidden 128 64
     python examples/mnist.py --source              # print the generated gradient code
+    python examples/mnist.py --model mlp --gpu     # on the GPU (CuPy and an NVIDIA GPU)
 
 MNIST is read with knetc.data.mnist from --data, else $KNETC_DATA, else ~/.cache/knetc
 (downloaded there when missing).
@@ -52,7 +53,7 @@ def accuracy(w, data):
         ypred = predict(w, x)
         ncorrect += np.sum(ygold * (ypred == np.max(ypred, axis=0, keepdims=True)))
         ninstance += ygold.shape[1]
-    return ncorrect / ninstance
+    return float(ncorrect / ninstance)  # on the GPU the count stays there until this one copy
 
 
 def weights(sizes, rng):
@@ -107,7 +108,8 @@ def parse_args(argv):
                         help="directory with the four MNIST .gz files, or with mnist/ holding "
                              "them (default: $KNETC_DATA, else ~/.cache/knetc)")
     parser.add_argument("--gpu", action="store_true",
-                        help="reserved: run on the GPU (not available yet)")
+                        help="run on the GPU: parameters and data as knetc.KnetArrays (needs "
+                             "CuPy and an NVIDIA GPU)")
     parser.add_argument("--source", action="store_true",
                         help="print the generated gradient code of loss and exit")
     return parser.parse_args(argv)
@@ -115,22 +117,30 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.gpu:
-        print("GPU support comes with the GPU backend", file=sys.stderr)
-        return 2
     if args.source:
         print(knetc.source(lossgradient))
         return 0
+    if args.gpu:
+        try:
+            knetc.cuda.default_device()     # no GPU (or no CuPy): one line, before any work
+        except knetc.NoGPUError as e:
+            print(f"mnist: {e}", file=sys.stderr)
+            return 2
+    # Knet's `atype`: where the arrays live. knetc.gpu moves the whole data sets and the weights
+    # to the GPU once, as KnetArrays; minibatch then slices them there, and predict, loss, train
+    # and accuracy run unchanged.
+    atype = knetc.gpu if args.gpu else (lambda tree: tree)
 
     rng = np.random.default_rng(args.seed)
     knetc.seed(args.seed)
     xtrn, ytrn, xtst, ytst = knetc.data.mnist(args.data)
-    dtrn = knetc.minibatch(xtrn, onehot(ytrn), args.batchsize, shuffle=args.shuffle)
-    dtst = knetc.minibatch(xtst, onehot(ytst), args.batchsize, partial=True)
+    xtrn, ytrn, xtst, ytst = atype((xtrn, onehot(ytrn), xtst, onehot(ytst)))
+    dtrn = knetc.minibatch(xtrn, ytrn, args.batchsize, shuffle=args.shuffle)
+    dtst = knetc.minibatch(xtst, ytst, args.batchsize, partial=True)
     # Accuracy is measured on the whole training set, in order, whatever the batches.
-    dacc = knetc.minibatch(xtrn, onehot(ytrn), args.batchsize, partial=True)
+    dacc = knetc.minibatch(xtrn, ytrn, args.batchsize, partial=True)
     hidden = args.hidden if args.model == "mlp" else []
-    w = weights([xtrn.shape[0], *hidden, 10], rng)
+    w = atype(weights([xtrn.shape[0], *hidden, 10], rng))
 
     show(":epoch", 0, ":trn", accuracy(w, dacc), ":tst", accuracy(w, dtst))
     for epoch in range(1, args.epochs + 1):
