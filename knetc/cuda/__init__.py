@@ -31,6 +31,12 @@ def use(device):
     return previous
 
 
+def _first_line(exc):
+    """An exception's message as one line: NoGPUError messages are printed as one."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
 def default_device():
     """The device knetc.gpu() uses: set by use(), else the current GPU through CuPy."""
     global _default
@@ -39,12 +45,12 @@ def default_device():
             import cupy
         except Exception as e:  # not installed, or its CUDA libraries missing
             raise NoGPUError("knetc.gpu needs CuPy: pip install 'knetc[gpu]' (cupy-cuda13x) "
-                             f"on a machine with an NVIDIA GPU ({e})") from None
+                             f"on a machine with an NVIDIA GPU ({_first_line(e)})") from None
         try:
             count = cupy.cuda.runtime.getDeviceCount()
             current = cupy.cuda.runtime.getDevice()
         except Exception as e:
-            raise NoGPUError(f"knetc.gpu found CuPy but no usable GPU ({e}); "
+            raise NoGPUError(f"knetc.gpu found CuPy but no usable GPU ({_first_line(e)}); "
                              "run on NumPy arrays, or on a machine with an NVIDIA GPU") from None
         if count < 1:
             raise NoGPUError("knetc.gpu found CuPy but no GPU on this machine; run on NumPy arrays")
