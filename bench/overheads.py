@@ -147,7 +147,8 @@ LSTM = {
 }
 LINREG = {
     "value not computed (grad only: no sumabs2, no seed_grad)": [
-        ("    sumabs2_2 = sumabs2(sub)\n    div = sumabs2_2 / y.shape[1]\n", "    div = None\n"),
+        ("    sumabs2_2 = sumabs2(sub)\n    div = sumabs2_2 / y.shape[1]\n",
+         "    sumabs2_2 = div = None\n"),  # names kept: the generated code may `del` them
         ("    ddiv = seed_grad(div)\n", "    ddiv = sub.dtype.type(1)\n"),
         ("    dsumabs2_2 = unbroadcast(ddiv / y.shape[1], sumabs2_2)\n",
          "    dsumabs2_2 = ddiv / y.shape[1]\n")],
@@ -157,11 +158,11 @@ LINREG = {
          "    return div, [dw_0, dw_1]\n")],
     "dsub = d * 2 * sub; dadd = -dsub -> one scaled product": [
         ("    dsub = dsumabs2_2 * 2 * sub\n    dadd = unbroadcast(-dsub, add)\n",
-         "    dadd = (-2 * dsumabs2_2) * sub\n")],
+         "    dsub = None\n    dadd = (-2 * dsumabs2_2) * sub\n")],
 }
 VALUE = [   # the classifiers' loss value, -sum(ygold * logp(...)) / n, when only dw is asked for
     ("    mul = ygold * ynorm\n    sum_2 = np.sum(mul)\n    neg = -sum_2\n"
-     "    div = neg / ygold.shape[1]\n", "    mul = ygold\n    div = None\n"),
+     "    div = neg / ygold.shape[1]\n", "    mul = ygold\n    sum_2 = neg = div = None\n"),
     ("    ddiv = seed_grad(div)\n", "    ddiv = ynorm.dtype.type(1)\n"),
     ("    dneg = unbroadcast(ddiv / ygold.shape[1], neg)\n",
      "    dneg = ddiv / ygold.shape[1]\n")]

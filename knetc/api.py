@@ -50,6 +50,8 @@ def _make(f, argnums, pick, kind):
         bound._knetc_target = inner._knetc_target
         return bound
     parse_and_check(f)  # syntax errors surface here, at grad time
+    method = _is_method(f)  # compiled per class of `self`: no shortcut
+    last = [None]  # the code of the last call, for a function that is not a method
 
     @functools.wraps(f)
     def gradient(*args, **kwargs):
@@ -58,7 +60,11 @@ def _make(f, argnums, pick, kind):
             args, kwargs, wrapped = wrap_cupy(args, kwargs)
             if wrapped:
                 return unwrap_cupy(gradient(*args, **kwargs))
-        compiled = _compiled(f, argnums, args)
+        compiled = last[0]  # skips the cache lookups; the staleness check stays
+        if compiled is None or compiled.stale():
+            compiled = _compiled(f, argnums, args)
+            if not method:
+                last[0] = compiled
         try:
             return pick(compiled.function(*args, **kwargs))
         except Exception as exc:

@@ -81,6 +81,8 @@ def sumabs2(x):
         >>> float(sumabs2(np.array([3.0, 4.0])))
         25.0
     """
+    if type(x) is np.ndarray:  # np.sum's own reduction, without its wrapper (1 us)
+        return np.add.reduce(np.square(x), axis=None)
     if not hasattr(x, "dtype"):
         x = np.asarray(x)
     return np.sum(np.square(x))

@@ -8,6 +8,7 @@ import builtins
 import os
 import sys
 
+from ..rules import RULES
 from .activity import active_names
 from .anf import anf
 from .check import check
@@ -22,6 +23,7 @@ from .naming import Namer
 from .program import Program, entry_returns, pair_functions
 from .resolve import Resolver
 from .reverse import Reverse
+from .release import computed_names, release, top_level_names
 from .saves import prune_saves
 from .shapes import save_shapes_only
 from .syntax import ast, assign, name, names_loaded, names_stored, parse_function, to_source
@@ -72,6 +74,9 @@ def transform(program, fn, wrt, entry, mutated=()):
     backward = reverse.backward(node.body, D)                      # backward sweep
     grads = [name(namer.adjoint(p)) if p in D else namer.call("zero_grad", [name(p)])
              for p in wrt]
+    def library_call(call):
+        return _library_call(resolver, call)
+
     dead_code = Liveness(namer.aliases, _range_names(node.body, resolver, namer.aliases))
     if entry:
         value = result
@@ -82,10 +87,13 @@ def transform(program, fn, wrt, entry, mutated=()):
         dead_code.prune(backward, names_loaded(returns))                # unread adjoints
         add_in_place(backward, namer.aliases, namer)                    # owned adjoints
         save_shapes_only(forward, backward, [returns], params, namer.aliases, namer,
-                         saved_only=True)                                # shape stand-ins
+                         saved_only=True,                                # shape stand-ins
+                         library_call=library_call)
         head = prune_saves(forward, backward, [returns], params, stack, own_stack=True)
         seed = ([assign(namer.adjoint(result), namer.call("seed_grad", [name(result)]))]
                 if result in active else [])
+        release(backward, [returns], namer.aliases,                      # free early
+                computed_names(forward, library_call), top_level_names(forward + seed))
         args = _without_defaults(node.args)
         body = (head + [program.comments.marker("forward sweep")]
                 + program.comments.annotate(forward, source, "")
@@ -96,9 +104,11 @@ def transform(program, fn, wrt, entry, mutated=()):
     incoming = [namer.adjoint(m) for m in mutated]
     dead_code.prune(backward, names_loaded(grads))                      # unread adjoints
     add_in_place(backward, namer.aliases, namer)                        # owned adjoints
-    save_shapes_only(forward, backward, grads, params, namer.aliases, namer)  # stand-ins
+    save_shapes_only(forward, backward, grads, params, namer.aliases, namer,  # stand-ins
+                     library_call=library_call)
     return pair_functions(program, source, node, params, namer, result, forward,
-                          backward, grads, stack, incoming, changed)
+                          backward, grads, stack, incoming, changed,
+                          computed_names(forward, library_call))
 
 
 def show(stage, fn, what):
@@ -148,6 +158,24 @@ def _range_names(body, resolver, aliases):
         if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store):
             assigned[t.id] = assigned.get(t.id, 0) + 1
     return {n for n in out & loops if assigned.get(n) == 1}
+
+
+def _library_call(resolver, call):
+    """Whether `call` calls one of knetc's operators with an adjoint rule (`conv4`, `relu`,
+    `logp`, ...), which return new arrays (or views of their argument)."""
+    func = call.func
+    if not isinstance(func, ast.Name) or func.id in resolver.locals:
+        return False
+    obj = _lookup(resolver, func)
+    return getattr(obj, "__module__", None) in ("knetc.nn", "knetc.conv") \
+        and _hashable_rule(obj)
+
+
+def _hashable_rule(obj):
+    try:
+        return obj in RULES
+    except TypeError:
+        return False
 
 
 def _lookup(resolver, func):

@@ -78,18 +78,20 @@ def function_def(fn_name, args, body):
                            returns=None, type_comment=None, type_params=[])
 
 
-def build(text, where, fn_name, user_fn, linked, aliases):
+def build(text, where, fn_name, user_fn, linked, aliases, loads=None):
     """A live function from generated `text`.
 
     `linked` maps the names of generated functions to cells, `aliases` maps names that
     stand for runtime helpers and other objects to them (`zero_grad_2` -> runtime.zero_grad
-    when the user's code has a `zero_grad` of its own).
+    when the user's code has a `zero_grad` of its own); `loads`, the names the text reads
+    (found from its tree, to save parsing the text again).
     """
     user_cells = dict(zip(user_fn.__code__.co_freevars, user_fn.__closure__ or ()))
     helpers = dict(aliases)
     if "np" not in user_fn.__globals__ and "np" not in user_cells:
         helpers["np"] = NUMPY
-    free = sorted(n for n in _loads(text) if n in helpers or n in linked or n in user_cells)
+    loads = _loads(text) if loads is None else loads
+    free = sorted(n for n in loads if n in helpers or n in linked or n in user_cells)
     factory = (f"def __knetc_factory__({', '.join(free)}):\n"
                + textwrap.indent(text, "    ") + f"    return {fn_name}\n")
     filename = f"<knetc {fn_name} #{next(_counter)}>"

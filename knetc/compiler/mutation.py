@@ -288,8 +288,21 @@ def mutated_params(fn, resolve_callee, _active=None):
     return result
 
 
+_returns_cache = {}  # code object -> returns_param's answer (its source, parsed once)
+
+
 def returns_param(fn):
     """Whether `fn` may return one of its parameters itself (so its result may alias it)."""
+    code = getattr(fn, "__code__", None)
+    if code is not None and code in _returns_cache:
+        return _returns_cache[code]
+    answer = _returns_param(fn)
+    if code is not None:
+        _returns_cache[code] = answer
+    return answer
+
+
+def _returns_param(fn):
     try:
         node = parse_function(fn).node
     except Exception:

@@ -12,6 +12,7 @@ import re
 import types
 
 from .emit import Comments, function_def
+from .release import release
 from .saves import prune_saves
 from .syntax import assign, ast, call, name, names_loaded
 
@@ -91,9 +92,10 @@ class Program:
             fn, active, mutated = self.current = self.pending.pop(0)
             defs += self._transform(fn, list(active), False, mutated)
         texts = [(fn_name, *self.comments.render(node)) for (fn_name, node), _, _ in defs]
+        loads = [names_loaded(node) for (_, node), _, _ in defs]  # the text's, not re-parsed
         cells = {fn_name: types.CellType() for fn_name, _, _ in texts}
-        for (fn_name, text, where), (_, user_fn, aliases) in zip(texts, defs):
-            function = build(text, where, fn_name, user_fn, cells, aliases)
+        for (fn_name, text, where), (_, user_fn, aliases), read in zip(texts, defs, loads):
+            function = build(text, where, fn_name, user_fn, cells, aliases, read)
             if not fn_name.endswith("_backward") or (entry and fn_name == texts[0][0]):
                 function.__defaults__ = user_fn.__defaults__
                 function.__kwdefaults__ = user_fn.__kwdefaults__
@@ -122,8 +124,9 @@ def entry_returns(namer, result, grads, wrt, many):
 
 
 def pair_functions(program, source, node, params, namer, result, forward, backward,
-                   grads, stack, incoming, changed):
-    """The forward and backward functions of a called user function."""
+                   grads, stack, incoming, changed, computed=()):
+    """The forward and backward functions of a called user function; `computed` names the
+    forward values that hold arrays it computed (freed early in the backward)."""
     fwd_name, bwd_name = program.pairs[program.current]
     returns = ast.Return(value=grads[0] if len(grads) == 1 else
                          ast.Tuple(elts=grads, ctx=ast.Load()))
@@ -165,6 +168,7 @@ def pair_functions(program, source, node, params, namer, result, forward, backwa
                              kwarg=None, defaults=[])
     for a in bwd_args.args:
         a.ctx = ast.Param()
+    release(backward, [returns], namer.aliases, set(computed) & set(saved), set(saved))
     bwd_body = pop + comments.annotate(backward, source, "grad of: ") + [returns]
     return [(fwd_name, function_def(fwd_name, fwd_args, fwd_body)),
             (bwd_name, function_def(bwd_name, bwd_args, bwd_body))]

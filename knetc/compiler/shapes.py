@@ -15,10 +15,13 @@ from .syntax import assign, ast, name
 SHAPE_READERS = ("unbroadcast", "unreduce", "add_at", "add_at_inplace")  # their 2nd argument
 
 
-def save_shapes_only(forward, backward, tail, params, aliases, namer, saved_only=False):
+def save_shapes_only(forward, backward, tail, params, aliases, namer, saved_only=False,
+                     library_call=None):
     """Rewrite forward and backward in place (before prune_saves turns markers into stack
     operations); `tail` holds the statements after the backward sweep. With saved_only (the
-    entry function, whose locals live to its end anyway), only values pushed on the stack."""
+    entry function, whose locals live to its end anyway), only values pushed on the stack.
+    `library_call(call)` says whether a call is one of knetc's operators (`conv4(w, x)`),
+    whose result is a new array like that of an `np.` call."""
     readers = {id(getattr(runtime, n)) for n in SHAPE_READERS}
     shape_reads, other_reads = {}, set()
     for node in backward + tail:
@@ -38,7 +41,8 @@ def save_shapes_only(forward, backward, tail, params, aliases, namer, saved_only
         plain = all(isinstance(s, ast.Assign) and len(s.targets) == 1
                     and isinstance(s.targets[0], ast.Name) and s.targets[0].id == v
                     for s in stores.get(v, []))
-        if not plain or not stores.get(v) or not all(_computes(s.value) for s in stores[v]):
+        if not plain or not stores.get(v) \
+                or not all(_computes(s.value, library_call) for s in stores[v]):
             candidates.discard(v)
     if saved_only:
         candidates &= {s.value.args[0].id for s in _walk_stmts(forward)
@@ -77,10 +81,13 @@ def _classify(node, aliases, readers, shape_reads, other_reads):
         _classify(child, aliases, readers, shape_reads, other_reads)
 
 
-def _computes(value):
-    """Whether `value` makes a new array (an operator or a NumPy function), rather than
-    naming one that lives on anyway (`w[i]`, `x`) or calling a user function."""
+def _computes(value, library_call=None):
+    """Whether `value` makes a new array (an operator, a NumPy function or one of knetc's
+    operators), rather than naming one that lives on anyway (`w[i]`, `x`) or calling a user
+    function."""
     if isinstance(value, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if library_call is not None and isinstance(value, ast.Call) and library_call(value):
         return True
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
         and isinstance(value.func.value, ast.Name) and value.func.value.id == "np"

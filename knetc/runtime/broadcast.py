@@ -13,8 +13,13 @@ from ..cuda.array import KnetArray, to_device
 def unbroadcast(g, x):
     """Sum g back to the shape of x, undoing NumPy broadcasting."""
     try:  # the common case first, without np.shape's overhead: nothing to undo
-        if g.shape == x.shape:
+        gshape, shape = g.shape, x.shape
+        if gshape == shape:
             return g
+        if type(g) is np.ndarray and type(x) is np.ndarray and len(gshape) == len(shape):
+            # a bias's adjoint: sum along x's size-1 axes (what the general path does below)
+            axes = tuple([i for i, n in enumerate(shape) if n == 1 and gshape[i] != 1])
+            return np.add.reduce(g, axis=axes, keepdims=True) if axes else g
     except AttributeError:  # a number or a list
         pass
     shape = np.shape(x)
