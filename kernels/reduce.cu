@@ -1,5 +1,5 @@
-// Reductions: sum (and mean, as a scaled sum), max, min, argmax and argmin of a contiguous
-// array viewed as (outer, r, inner), reducing the middle dim of length r.
+// Reductions: sum (and mean, as a scaled sum), prod, max, min, argmax and argmin of a
+// contiguous array viewed as (outer, r, inner), reducing the middle dim of length r.
 //
 // Two kernel shapes (knetc/cuda/reduce.py picks one and its launch configuration):
 // - *_rows_forward (inner == 1, the reduced elements are contiguous): a group of blockDim.x
@@ -17,7 +17,10 @@
 // Accumulation is in T: float sums are accumulated in float, each thread summing its strided
 // share sequentially (a few hundred elements for a 64M-element input) and the partials by a
 // tree, so the rounding error grows like NumPy's pairwise sum rather than a serial one
-// (tests/test_cuda_reduce.py checks float32 against NumPy at rtol 1e-5).
+// (tests/test_cuda_reduce.py checks float32 against NumPy at rtol 1e-5). Products are
+// accumulated the same way, in T (relative error at most about n * eps, as NumPy's); a
+// product whose partial products over- or underflow in one order but not another (1e30 *
+// 1e30 * 1e-30 in float32) can differ from NumPy's, whose order differs from ours.
 // max/min propagate NaN like NumPy; argmax/argmin return the first NaN, else the first index
 // of the extremum.
 //
@@ -36,6 +39,17 @@ template <typename T> struct SumOp {
         return __shfl_down_sync(0xffffffffu, a, offset);
     }
     __device__ static void store(Acc a, T* y, idx_t*, idx_t p, T scale) { y[p] = a * scale; }
+};
+
+template <typename T> struct ProdOp {
+    typedef T Acc;
+    __device__ static Acc identity() { return T(1); }
+    __device__ static Acc make(T v, idx_t) { return v; }
+    __device__ static Acc combine(Acc a, Acc b) { return a * b; }
+    __device__ static Acc shfl_down(Acc a, int offset) {
+        return __shfl_down_sync(0xffffffffu, a, offset);
+    }
+    __device__ static void store(Acc a, T* y, idx_t*, idx_t p, T) { y[p] = a; }
 };
 
 // Max (Max = true) or min, NaN-propagating.
@@ -197,11 +211,17 @@ __device__ void reduce_cols(const T* __restrict__ x, const idx_t* __restrict__ x
     }
 }
 
-// ---- value reductions: y = scale * sum, or max/min (scale unused) ----
+// ---- value reductions: y = scale * sum, or prod/max/min (scale unused) ----
 template <typename T>
 __global__ void sum_rows_forward(const T* __restrict__ x, T* __restrict__ y, idx_t outer, idx_t r,
                                  idx_t splits, T scale) {
     reduce_rows<SumOp<T>, T, false>(x, nullptr, y, nullptr, outer, r, splits, scale);
+}
+
+template <typename T>
+__global__ void prod_rows_forward(const T* __restrict__ x, T* __restrict__ y, idx_t outer, idx_t r,
+                                  idx_t splits, T scale) {
+    reduce_rows<ProdOp<T>, T, false>(x, nullptr, y, nullptr, outer, r, splits, scale);
 }
 
 template <typename T>
@@ -220,6 +240,12 @@ template <typename T>
 __global__ void sum_cols_forward(const T* __restrict__ x, T* __restrict__ y, idx_t outer, idx_t r,
                                  idx_t inner, idx_t splits, T scale) {
     reduce_cols<SumOp<T>, T, false>(x, nullptr, y, nullptr, outer, r, inner, splits, scale);
+}
+
+template <typename T>
+__global__ void prod_cols_forward(const T* __restrict__ x, T* __restrict__ y, idx_t outer, idx_t r,
+                                  idx_t inner, idx_t splits, T scale) {
+    reduce_cols<ProdOp<T>, T, false>(x, nullptr, y, nullptr, outer, r, inner, splits, scale);
 }
 
 template <typename T>

@@ -105,10 +105,7 @@ assert len(set(IDS)) == len(IDS), "program ids must be unique"
 
 # Programs that call a NumPy function with no GPU op: {id: reason}. Each runs as a strict xfail
 # (knetc's "no GPU kernel" error), so the suite fails as soon as the op lands.
-NO_GPU_OP = {
-    "numpy-prod_reductions": "np.prod has no GPU reduction kernel",
-    "numpy-prod_method": "np.prod (x.prod()) has no GPU reduction kernel",
-}
+NO_GPU_OP = {}
 
 
 def _param(row, marks=()):

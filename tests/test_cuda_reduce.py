@@ -1,9 +1,11 @@
 """kernels/reduce.cu and knetc/cuda/reduce.py against NumPy, on the CPU emulator.
 
-Every reduction (sum, mean, max, min, argmax, argmin) over odd shapes, every axis, tuples of
-axes and None, with and without keepdims, in float32 and float64; the split (two-pass) paths
-forced on small arrays; non-contiguous inputs; NaN/-inf/ties; `sum_to`; NumPy dispatch; errors.
+Every reduction (sum, mean, prod, max, min, argmax, argmin) over odd shapes, every axis, tuples
+of axes and None, with and without keepdims, in float32 and float64; the split (two-pass) paths
+forced on small arrays; non-contiguous inputs; NaN/-inf/ties; zeros and signs in products;
+`sum_to`; NumPy dispatch; errors.
 """
+import math
 import os
 import sys
 import types
@@ -42,6 +44,15 @@ def data(shape, dtype, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
+def prod_data(shape, dtype, seed=0):
+    """Magnitudes in [e^-0.5, e^0.5] with random signs: products of thousands of elements stay
+    far from overflow and underflow (a product of standard normals underflows), so they are
+    compared at the dtype's relative tolerance rather than lost under atol."""
+    rng = np.random.default_rng(seed)
+    signs = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
+    return (signs * np.exp(rng.uniform(-0.5, 0.5, shape))).astype(dtype)
+
+
 def on(dev, x):
     return KnetArray(np.array(x), dev)
 
@@ -63,11 +74,11 @@ CASES = [((1,), None), ((1,), 0), ((1,), -1), ((31,), None), ((31,), 0), ((257,)
          ((2, 1, 5, 1), (1, 3)), ((2, 1, 5, 1), (0, 1)), ((), None)]
 
 
-@pytest.mark.parametrize("op", ["sum", "mean", "max", "min"])
+@pytest.mark.parametrize("op", ["sum", "mean", "prod", "max", "min"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape,axis", CASES)
 def test_value_reductions(dev, shape, axis, dtype, op):
-    x = data(shape, dtype)
+    x = prod_data(shape, dtype) if op == "prod" else data(shape, dtype)
     for keepdims in (False, True):
         got = R.reduce(on(dev, x), axis, keepdims, op)
         check(got, getattr(np, op)(x, axis=axis, keepdims=keepdims), dtype)
@@ -95,14 +106,14 @@ SPLIT_CASES = [((5000,), None), ((2, 3000), 1), ((3000, 2), 0), ((3, 1500, 5), 1
                ((1200, 40), 0), ((40, 7, 300), (0, 2)), ((7, 2, 700), None)]
 
 
-@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "argmax", "argmin"])
+@pytest.mark.parametrize("op", ["sum", "mean", "prod", "max", "min", "argmax", "argmin"])
 @pytest.mark.parametrize("shape,axis", SPLIT_CASES)
 def test_split_passes(dev, split, shape, axis, op):
     """Too few rows/columns to fill the device: r is cut into chunks, then their partials
     (values and, for arg ops, indices) are reduced by a second launch."""
     if op.startswith("arg") and isinstance(axis, tuple):
         return
-    x = data(shape, np.float64, seed=2)
+    x = (prod_data if op == "prod" else data)(shape, np.float64, seed=2)
     before = len(dev.launches)
     got = R.reduce(on(dev, x), axis, False, op)
     assert len(dev.launches) - before >= 2
@@ -124,12 +135,16 @@ def test_block_sizes(split, block, shape, axis):
     check(R.reduce(on(dev, x), axis, False, "sum"), np.sum(x, axis=axis), np.float32)
     np.testing.assert_array_equal(R.reduce(on(dev, x), axis, False, "argmin").get(),
                                   np.argmin(x, axis=axis))
+    x = prod_data(shape, np.float32, seed=3)
+    check(R.reduce(on(dev, x), axis, False, "prod"), np.prod(x, axis=axis), np.float32)
 
 
 def test_float32_sum_of_many(dev, split):
     x = np.random.default_rng(4).random(20000).astype(np.float32)
     check(R.reduce(on(dev, x), None, False, "sum"), np.sum(x), np.float32)
     check(R.reduce(on(dev, x), None, False, "mean"), np.mean(x), np.float32)
+    x = prod_data(20000, np.float32, seed=4)
+    check(R.reduce(on(dev, x), None, False, "prod"), np.prod(x), np.float32)
 
 
 @pytest.mark.parametrize("make", [
@@ -150,6 +165,9 @@ def test_non_contiguous(dev, make, axis):
     if not isinstance(axis, tuple):
         np.testing.assert_array_equal(R.reduce(KnetArray(view, dev), axis, False, "argmax").get(),
                                       np.argmax(view, axis=axis))
+    view = make(prod_data((6, 5, 4), np.float64, seed=5))
+    check(R.reduce(KnetArray(view, dev), axis, True, "prod"),
+          np.prod(view, axis=axis, keepdims=True), np.float64)
 
 
 @pytest.mark.parametrize("perm,axis,copies", [
@@ -180,13 +198,54 @@ def test_permuted_views_are_reduced_in_place(dev, perm, axis, copies):
     ("argmin", [[2.0, 1.0, 1.0], [0.0, 0.0, -0.0]], 1, [1, 0]),
     ("argmax", [[2.0, 5.0], [5.0, 5.0], [1.0, 5.0]], 0, [1, 0]),
     ("sum", [-np.inf, 1.0], None, -np.inf),
+    ("prod", [2.0, 0.0, -3.0], None, -0.0),
+    ("prod", [-2.0, -3.0, -0.5], None, -3.0),
+    ("prod", [[1.0, -0.0], [-2.0, 4.0], [0.0, 0.0]], 1, [-0.0, -8.0, 0.0]),
+    ("prod", [[1.0, -0.0], [-2.0, 4.0], [0.0, 0.0]], 0, [-0.0, -0.0]),
+    ("prod", [[1.0, -0.0], [2.0, -4.0], [0.0, 0.0]], 0, [0.0, 0.0]),
+    ("prod", [np.inf, -2.0], None, -np.inf),
+    ("prod", [np.inf, 0.0], None, np.nan),
+    ("prod", [3.0, np.nan, 0.0], None, np.nan),
+    ("prod", [1e30, 1e30, 1e30, 1e30, 1e30, 1e30, 1e30, 1e30, 1e30, 1e30, 1e30], None, np.inf),
 ])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_special_values(dev, op, x, axis, want, dtype):
     x = np.array(x, dtype=dtype)
     got = R.reduce(on(dev, x), axis, False, op).get()
-    np.testing.assert_array_equal(got, getattr(np, op)(x, axis=axis))
+    with np.errstate(all="ignore"):  # NumPy's overflow/invalid warnings for inf and NaN
+        np.testing.assert_array_equal(got, getattr(np, op)(x, axis=axis))
     np.testing.assert_array_equal(got, want)
+    signed = ~np.isnan(want)  # -0.0 is not 0.0 (a NaN's sign means nothing)
+    np.testing.assert_array_equal(np.signbit(got)[signed], np.signbit(want)[signed])
+
+
+@pytest.mark.parametrize("split_passes", [False, True])
+@pytest.mark.parametrize("shape,axis", [((3000,), None), ((3, 2000), 1), ((2000, 3), 0),
+                                        ((7, 301, 5), 1), ((7, 301, 5), (0, 2)),
+                                        ((40, 33), None)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_prod_zeros_and_signs(dev, monkeypatch, split_passes, shape, axis, dtype):
+    """Every other output has a 0.0 and a -0.0 among its factors (in different chunks of a
+    split pass), the rest none: those products are exactly +-0, the sign of every product
+    (zero or not) is the parity of its negative factors whatever the combination order, and
+    the rest match NumPy."""
+    if split_passes:
+        monkeypatch.setattr(R, "MIN_PER_THREAD", 1)
+        monkeypatch.setattr(R, "MIN_PER_SPLIT", 1)
+    axes = list(range(len(shape))) if axis is None else np.atleast_1d(axis).tolist()
+    kept = [d for d in range(len(shape)) if d not in axes]
+    # The reduced dims last, so that row q of `rows` holds the factors of output q.
+    moved = prod_data([shape[d] for d in kept + axes], dtype, seed=11)
+    rows = moved.reshape(-1, math.prod(shape[d] for d in axes))
+    rows[::2, rows.shape[1] // 3] = 0.0
+    rows[::2, -1] = -0.0
+    x = np.ascontiguousarray(np.moveaxis(moved, range(len(kept), len(shape)), axes))
+    want = np.prod(x, axis=axis, keepdims=True)
+    got = R.reduce(on(dev, x), axis, True, "prod")
+    check(got, want, dtype)
+    assert (want == 0).any() and ((want != 0).any() or want.size == 1)
+    np.testing.assert_array_equal(got.get() == 0, want == 0)
+    np.testing.assert_array_equal(np.signbit(got.get()), np.signbit(want))
 
 
 @pytest.mark.parametrize("shape,axis", [((3000,), None), ((3, 2000), 1), ((2000, 3), 0)])
@@ -205,6 +264,7 @@ def test_arg_ties_across_chunks(dev, split, shape, axis):
 @pytest.mark.parametrize("shape,axis,op", [
     ((0, 3), 0, "sum"), ((0, 3), 0, "mean"), ((3, 0), 1, "sum"), ((0, 3), 1, "max"),
     ((0, 3), 1, "argmax"), ((0,), None, "sum"), ((0, 2), (0, 1), "mean"),
+    ((0, 3), 0, "prod"), ((3, 0), 1, "prod"), ((0,), None, "prod"), ((2, 0, 3), (0, 1), "prod"),
 ])
 def test_empty(dev, shape, axis, op):
     x = np.zeros(shape)
@@ -246,7 +306,7 @@ def test_numpy_dispatch(dev):
     full = np.sum(k)
     assert isinstance(full, KnetArray) and full.shape == () and full.dtype == np.float32
     np.testing.assert_allclose(full.get(), np.sum(x), rtol=1e-5)
-    for name in ("sum", "mean", "max", "min", "amax", "amin"):
+    for name in ("sum", "mean", "prod", "max", "min", "amax", "amin"):
         f = getattr(np, name)
         check(f(k, axis=1, keepdims=True), f(x, axis=1, keepdims=True), np.float32)
         check(f(k, 0), f(x, 0), np.float32)
@@ -255,6 +315,11 @@ def test_numpy_dispatch(dev):
         np.testing.assert_array_equal(f(k, axis=1).get(), f(x, axis=1))
         np.testing.assert_array_equal(f(k).get(), f(x))
     check(np.add.reduce(k), np.add.reduce(x), np.float32)
+    check(np.multiply.reduce(k), np.multiply.reduce(x), np.float32)
+    check(np.multiply.reduce(k, axis=(0, 1), keepdims=True),
+          np.multiply.reduce(x, axis=(0, 1), keepdims=True), np.float32)
+    check(np.prod(k), np.prod(x), np.float32)
+    check(np.prod(k, dtype=np.float32, axis=-1), np.prod(x, axis=-1), np.float32)
     check(np.maximum.reduce(k, axis=1), np.maximum.reduce(x, axis=1), np.float32)
     check(np.minimum.reduce(k, axis=None), np.minimum.reduce(x, axis=None), np.float32)
     check(np.sum(k, axis=0, dtype=np.float32), np.sum(x, axis=0), np.float32)
@@ -267,6 +332,9 @@ def test_methods(dev):
     check(k.mean(axis=0), x.mean(axis=0), np.float64)
     check(k.max(1), x.max(1), np.float64)
     np.testing.assert_array_equal(k.argmax(1).get(), x.argmax(1))
+    check(k.prod(), x.prod(), np.float64)
+    check(k.prod(axis=1, keepdims=True), x.prod(axis=1, keepdims=True), np.float64)
+    check(k.prod(0), x.prod(0), np.float64)
 
 
 def test_bool_masks_count_as_float32(dev):
@@ -276,6 +344,9 @@ def test_bool_masks_count_as_float32(dev):
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got.get(), np.sum(x > 0, axis=1))
     np.testing.assert_allclose(np.mean(mask).get(), np.mean(x > 0), rtol=1e-6)
+    all_positive = np.prod(mask, axis=0)  # NumPy gives int64 0/1: "all" along the axis
+    assert all_positive.dtype == np.float32
+    np.testing.assert_array_equal(all_positive.get(), np.prod(x > 0, axis=0))
 
 
 @pytest.mark.parametrize("call,error,message", [
@@ -289,6 +360,11 @@ def test_bool_masks_count_as_float32(dev):
     (lambda k: np.max(k, initial=0.0), TypeError, "does not support initial="),
     (lambda k: np.mean(k, where=True), TypeError, "does not support where="),
     (lambda k: np.sum(k, dtype=np.float32), TypeError, "keeps the array's dtype float64"),
+    (lambda k: np.prod(k, dtype=np.float32), TypeError, "np.prod keeps the array's dtype"),
+    (lambda k: np.prod(k, initial=2.0), TypeError, "np.prod does not support initial="),
+    (lambda k: np.prod(k, out=k), TypeError, "does not support out="),
+    (lambda k: np.multiply.reduce(k, where=True), TypeError, "np.multiply.reduce does not"),
+    (lambda k: np.prod(k, axis=(1, 1)), ValueError, "repeated axis"),
     (lambda k: R.reduce(KnetArray(np.zeros((0, 3)), k.device), 0, op="max"), ValueError,
      "zero-size array to reduction operation maximum"),
     (lambda k: R.reduce(KnetArray(np.zeros((3, 0)), k.device), 1, op="argmin"), ValueError,

@@ -1,4 +1,5 @@
-"""Reductions on KnetArrays: sum, mean, max, min, argmax, argmin, and the adjoint's `sum_to`.
+"""Reductions on KnetArrays: sum, mean, prod, max, min, argmax, argmin, and the adjoint's
+`sum_to`.
 
 Every reduction is planned on the input's memory layout, not its shape:
 1. size-1 dims are dropped (reducing over them changes nothing), and the rest are taken in
@@ -160,8 +161,9 @@ def _layout(x, axes, arg):
 
 
 def _float_array(x, name):
-    """x itself for float32/float64; a bool mask (x == y) as float32 0/1, so that sums count
-    and means give fractions (NumPy gives int64 counts; the GPU reduces floats only)."""
+    """x itself for float32/float64; a bool mask (x == y) as float32 0/1, so that sums count,
+    means give fractions and products say "all" (NumPy gives int64; the GPU reduces floats
+    only)."""
     if not isinstance(x, KnetArray):
         raise TypeError(f"knetc's GPU {name} takes a KnetArray, got {type(x).__name__}")
     if x.dtype == np.dtype(bool):
@@ -184,7 +186,7 @@ def _axes(x, axis, arg):
 
 def reduce(x, axis=None, keepdims=False, op="sum"):
     """Reduce KnetArray x over `axis` (None, an int or a tuple of ints; negatives allowed)
-    with op in sum, mean, max, min, argmax, argmin; argmax/argmin return int64 indices
+    with op in sum, mean, prod, max, min, argmax, argmin; argmax/argmin return int64 indices
     (flat C-order ones for axis=None) and take one axis at most."""
     x = _float_array(x, f"np.{op}")
     arg = op in _ARG_OPS
@@ -197,7 +199,7 @@ def reduce(x, axis=None, keepdims=False, op="sum"):
     device = x.device
     if not size_of(out_shape):
         return KnetArray(device.xp.empty(out_shape, dtype=np.int64 if arg else x.dtype), device)
-    if count == 0 and op not in ("sum", "mean"):
+    if count == 0 and op not in ("sum", "mean", "prod"):  # these have an identity (0, 1)
         if arg:
             raise ValueError(f"attempt to get {op} of an empty sequence")
         raise ValueError(f"zero-size array to reduction operation {_NAMES[op]} "
@@ -258,6 +260,14 @@ def np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=np._NoV
     return reduce(a, axis, _keep(keepdims), "mean")
 
 
+@implements(np.prod)
+def np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+            where=np._NoValue):
+    _no("np.prod", out=out, initial=initial, where=where)
+    _same_dtype(a, dtype, "np.prod")
+    return reduce(a, axis, _keep(keepdims), "prod")
+
+
 @implements(np.max, np.amax)
 def np_max(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
     _no("np.max", out=out, initial=initial, where=where)
@@ -294,6 +304,7 @@ def _ufunc_reduce(op, name):
 
 # array.py looks up ufunc methods as FUNCTIONS[(ufunc, method)]; np.add.reduce defaults to axis=0.
 FUNCTIONS[(np.add, "reduce")] = _ufunc_reduce("sum", "add")
+FUNCTIONS[(np.multiply, "reduce")] = _ufunc_reduce("prod", "multiply")
 FUNCTIONS[(np.maximum, "reduce")] = _ufunc_reduce("max", "maximum")
 FUNCTIONS[(np.minimum, "reduce")] = _ufunc_reduce("min", "minimum")
 
