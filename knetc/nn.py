@@ -81,8 +81,10 @@ def sumabs2(x):
         >>> float(sumabs2(np.array([3.0, 4.0])))
         25.0
     """
-    if type(x) is np.ndarray:  # np.sum's own reduction, without its wrapper (1 us)
-        return np.add.reduce(np.square(x), axis=None)
+    if type(x) is np.ndarray:
+        if x.size <= 2048 and x.dtype.char in "fd" and x.flags.c_contiguous:
+            return np.vdot(x, x)  # one BLAS dot, no temporary: 0.6 us against 1.6
+        return np.add.reduce(np.square(x), axis=None)  # np.sum's reduction, no wrapper
     if not hasattr(x, "dtype"):
         x = np.asarray(x)
     return np.sum(np.square(x))
@@ -129,6 +131,13 @@ def logp(x, axis=0):
     if isinstance(x, KnetArray):
         from .cuda import softmax as gpu
         return gpu.logp(x, axis)
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        m = np.maximum.reduce(x, axis=axis, keepdims=True)
+        if np.isfinite(m).all():  # the usual case, as below with fewer temporaries:
+            s = np.subtract(x, m)  # every slice's sum of exp is then >= 1, its log finite
+            total = np.add.reduce(np.exp(s), axis=axis, keepdims=True)
+            s -= np.log(total, out=total)
+            return s
     x = _floating(x)
     s = x - _finite_max(x, axis)
     # Degenerate slices (all -inf, or containing +inf) give nan/-inf quietly, as softmax does.
@@ -150,6 +159,13 @@ def softmax(x, axis=0):
     if isinstance(x, KnetArray):
         from .cuda import softmax as gpu
         return gpu.softmax(x, axis)
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        m = np.maximum.reduce(x, axis=axis, keepdims=True)
+        if np.isfinite(m).all():  # the usual case, as below with fewer temporaries:
+            e = np.subtract(x, m)  # every slice's sum of exp is then >= 1
+            np.exp(e, out=e)
+            e /= np.add.reduce(e, axis=axis, keepdims=True)
+            return e
     x = _floating(x)
     e = np.exp(x - _finite_max(x, axis))
     # An all -inf slice has no defined softmax; let it be nan without a warning.

@@ -26,6 +26,7 @@ from .reverse import Reverse
 from .release import computed_names, release, top_level_names
 from .saves import prune_saves
 from .shapes import save_shapes_only
+from .xent import fuse_xent
 from .syntax import ast, assign, name, names_loaded, names_stored, parse_function, to_source
 
 
@@ -85,6 +86,7 @@ def transform(program, fn, wrt, entry, mutated=()):
             forward.append(assign(value, name(result)))
         returns = entry_returns(namer, value, grads, wrt, program.many)
         dead_code.prune(backward, names_loaded(returns))                # unread adjoints
+        fuse_xent(backward, namer.aliases, namer, names_loaded(returns))  # cross entropy
         add_in_place(backward, namer.aliases, namer)                    # owned adjoints
         save_shapes_only(forward, backward, [returns], params, namer.aliases, namer,
                          saved_only=True,                                # shape stand-ins
@@ -103,6 +105,7 @@ def transform(program, fn, wrt, entry, mutated=()):
                                                              args, body))]
     incoming = [namer.adjoint(m) for m in mutated]
     dead_code.prune(backward, names_loaded(grads))                      # unread adjoints
+    fuse_xent(backward, namer.aliases, namer, names_loaded(grads) | set(incoming))
     add_in_place(backward, namer.aliases, namer)                        # owned adjoints
     save_shapes_only(forward, backward, grads, params, namer.aliases, namer,  # stand-ins
                      library_call=library_call)

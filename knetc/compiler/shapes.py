@@ -12,7 +12,9 @@ from .. import runtime
 from .reverse import RESTORE, SAVE
 from .syntax import assign, ast, name
 
-SHAPE_READERS = ("unbroadcast", "unreduce", "add_at", "add_at_inplace")  # their 2nd argument
+# helpers that read only the shape and dtype of one argument: {name: its position}
+SHAPE_READERS = {"unbroadcast": 1, "unreduce": 1, "add_at": 1, "add_at_inplace": 1,
+                 "logp_xent_grad": 4}
 
 
 def save_shapes_only(forward, backward, tail, params, aliases, namer, saved_only=False,
@@ -22,7 +24,7 @@ def save_shapes_only(forward, backward, tail, params, aliases, namer, saved_only
     entry function, whose locals live to its end anyway), only values pushed on the stack.
     `library_call(call)` says whether a call is one of knetc's operators (`conv4(w, x)`),
     whose result is a new array like that of an `np.` call."""
-    readers = {id(getattr(runtime, n)) for n in SHAPE_READERS}
+    readers = {id(getattr(runtime, n)): k for n, k in SHAPE_READERS.items()}
     shape_reads, other_reads = {}, set()
     for node in backward + tail:
         _classify(node, aliases, readers, shape_reads, other_reads)
@@ -64,12 +66,14 @@ def shape_reads_nodes(shape_reads, names):
 
 def _classify(node, aliases, readers, shape_reads, other_reads):
     """Sort every Name load under `node` into shape-only reads and other reads."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-            and id(aliases.get(node.func.id)) in readers and len(node.args) >= 2 \
-            and isinstance(node.args[1], ast.Name):
-        shape_reads.setdefault(node.args[1].id, []).append(node.args[1])
+    position = readers.get(id(aliases.get(node.func.id))) \
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+    if position is not None and len(node.args) > position \
+            and isinstance(node.args[position], ast.Name) \
+            and not any(isinstance(a, ast.Starred) for a in node.args[:position + 1]):
+        shape_reads.setdefault(node.args[position].id, []).append(node.args[position])
         for k, arg in enumerate(node.args):
-            if k != 1:
+            if k != position:
                 _classify(arg, aliases, readers, shape_reads, other_reads)
         for kw in node.keywords:
             _classify(kw.value, aliases, readers, shape_reads, other_reads)

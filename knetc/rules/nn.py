@@ -7,12 +7,12 @@ from . import nondiff, rule
 
 @rule(nn.logp)
 def logp(y, x, axis=0):
-    dx = dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True)
+    dx = logp_grad(dy, y, axis)
 
 
 @rule(nn.softmax)
 def softmax(y, x, axis=0):
-    dx = y * (dy - np.sum(dy * y, axis=axis, keepdims=True))
+    dx = softmax_grad(dy, y, axis)
 
 
 @rule(nn.nll)

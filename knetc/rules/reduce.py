@@ -52,7 +52,7 @@ def sumabs2(y, x):
 
 @rule(nn.logsumexp)
 def logsumexp(y, x, axis=None, keepdims=False):
-    dx = unreduce(dy, x, axis, keepdims) * np.exp(x - unreduce(y, x, axis, keepdims))
+    dx = logsumexp_grad(dy, y, x, axis, keepdims)
 
 
 nondiff(

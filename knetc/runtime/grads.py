@@ -101,6 +101,10 @@ def finalize_grad(grad, like):
     if type(like) is np.ndarray and type(grad) is np.ndarray and grad.shape == like.shape \
             and grad.dtype == like.dtype:  # the common case first: nothing to change
         return grad
+    if type(like) is list and type(grad) is GradList and len(grad) == len(like):
+        # a parameter list: the arrays whose adjoints already fit go as they are
+        return [g if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape
+                and g.dtype == x.dtype else finalize_grad(g, x) for g, x in zip(grad, like)]
     if isinstance(like, (list, tuple)):
         grad = grad if grad is not None else [None] * len(like)
         items = [finalize_grad(g, x) for g, x in zip(grad, like)]

@@ -2,11 +2,17 @@
 import numpy as np
 
 from ..cuda.array import KnetArray
-from .grads import add_grads, zero_grad
+from .grads import GradList, add_grads, zero_grad
 
 
 def add_at(dx, x, index, g):
     """Add g into the adjoint of x at `index` (x a list, tuple, dict or array); returns it."""
+    if type(x) is list and type(index) is int:  # a parameter list: what the branch below does
+        if dx is None:
+            dx = GradList([None] * len(x))
+        old = dx[index]
+        dx[index] = g if old is None else add_grads(old, g)
+        return dx
     if isinstance(x, (list, tuple, dict)):
         if dx is None:
             dx = zero_grad(x)

@@ -1,8 +1,79 @@
-"""Adjoint helpers for Knet's operators: nll, convolution and pooling."""
+"""Adjoint helpers for Knet's operators: log-softmax, softmax, logsumexp, nll, convolution
+and pooling."""
 import numpy as np
 
 from .. import conv as _conv
 from ..cuda.array import KnetArray as _KnetArray
+from .broadcast import unbroadcast, unreduce
+
+
+def _same_arrays(g, y):
+    """Whether g and y are NumPy arrays of one shape and one dtype: the fast paths below
+    then give exactly what the plain formula gives, with fewer temporaries."""
+    return type(g) is np.ndarray and type(y) is np.ndarray and g.shape == y.shape \
+        and g.dtype == y.dtype
+
+
+def logp_grad(g, y, axis=0):
+    """Adjoint of y = knetc.logp(x, axis): g - exp(y) * sum(g, axis)."""
+    if isinstance(y, _KnetArray):
+        from ..cuda import softmax as gpu
+        return gpu.logp_grad(g, y, axis)
+    total = np.sum(g, axis=axis, keepdims=True)
+    if _same_arrays(g, y):  # one new array, updated in place
+        out = np.exp(y)
+        out *= total
+        return np.subtract(g, out, out=out)
+    return g - np.exp(y) * total
+
+
+def softmax_grad(g, y, axis=0):
+    """Adjoint of y = knetc.softmax(x, axis): y * (g - sum(g * y, axis))."""
+    if isinstance(y, _KnetArray):
+        from ..cuda import softmax as gpu
+        return gpu.softmax_grad(g, y, axis)
+    if _same_arrays(g, y):  # one new array, updated in place
+        out = g * y
+        total = np.sum(out, axis=axis, keepdims=True)
+        np.subtract(g, total, out=out)
+        out *= y
+        return out
+    return y * (g - np.sum(g * y, axis=axis, keepdims=True))
+
+
+def logsumexp_grad(g, y, x, axis=None, keepdims=False):
+    """Adjoint of y = knetc.logsumexp(x, axis, keepdims): g * exp(x - y), with g and y
+    broadcast back along the reduced axes."""
+    if isinstance(x, _KnetArray):
+        from ..cuda import softmax as gpu
+        return gpu.logsumexp_grad(g, y, x, axis, keepdims)
+    if type(x) is np.ndarray and x.dtype.kind == "f" and isinstance(g, (np.ndarray, np.generic)) \
+            and g.dtype == x.dtype and isinstance(y, (np.ndarray, np.generic)) \
+            and y.dtype == x.dtype:  # one new array, updated in place
+        if axis is not None and not keepdims:
+            axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+            axes = tuple(a % x.ndim for a in axes)
+            g, y = np.expand_dims(g, axes), np.expand_dims(y, axes)
+        out = np.subtract(x, y)
+        np.exp(out, out=out)
+        out *= g
+        return out
+    return unreduce(g, x, axis, keepdims) * np.exp(x - unreduce(y, x, axis, keepdims))
+
+
+def logp_xent_grad(g, c, y, axis, m):
+    """logp_grad(unbroadcast(c * unreduce(g, m, None, False), y), y, axis) in one call: the
+    adjoint of y = knetc.logp(x, axis) in a cross entropy total = np.sum(m), m = c * y, with
+    g the adjoint of the total (knetc/compiler/xent.py writes it)."""
+    if type(c) is np.ndarray and type(y) is np.ndarray and type(m) is np.ndarray \
+            and c.shape == y.shape == m.shape and c.dtype == y.dtype \
+            and isinstance(g, (np.ndarray, np.generic)) and g.dtype == y.dtype and g.ndim == 0:
+        t = c * g  # each element as in c * np.full(m.shape, g)
+        total = np.add.reduce(t, axis=axis, keepdims=True)
+        out = np.exp(y)
+        out *= total
+        return np.subtract(t, out, out=out)
+    return logp_grad(unbroadcast(c * unreduce(g, m, None, False), y), y, axis)
 
 
 def nll_grad(g, scores, labels, axis=0):
