@@ -26,7 +26,7 @@ def max(y, x, axis=None, out=None, keepdims=False):
 
 @rule(np.prod, ".prod")
 def prod(y, x, axis=None, dtype=None, out=None, keepdims=False):
-    dx = unreduce(dy * y, x, axis, keepdims) / x
+    dx = prod_grad(dy, y, x, axis, keepdims)
 
 
 @rule(np.var, ".var")

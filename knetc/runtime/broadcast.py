@@ -64,6 +64,24 @@ def extremum_grad(g, y, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * mask / count
 
 
+def prod_grad(g, y, x, axis=None, keepdims=False):
+    """Adjoint of y = np.prod(x, axis): g times the product of the other elements.
+
+    That is g * y / x where x has no zeros. Where it has one zero, the zero's adjoint is the
+    product of the rest (y / x would be 0 / 0); with two or more, every adjoint in that slice
+    is 0. KnetArrays always take the general path, to avoid a host sync asking for zeros.
+    """
+    zero = x == 0
+    if not isinstance(x, KnetArray) and not np.any(zero):
+        return unreduce(g * y, x, axis, keepdims) / x
+    nonzero = np.where(zero, 1, x)
+    rest = np.prod(nonzero, axis=axis, keepdims=True)       # product of the nonzero elements
+    zeros = np.sum(zero, axis=axis, keepdims=True)
+    at_zero = np.where(zeros == 1, rest, 0)                  # adjoint of a lone zero, / g
+    gfull = unreduce(g, x, axis, keepdims)
+    return np.where(zero, gfull * at_zero, unreduce(g * y, x, axis, keepdims) / nonzero)
+
+
 def var_grad(g, x, axis=None, ddof=0, keepdims=False):
     """Adjoint of np.var."""
     n = np.size(x) if axis is None else np.prod([np.shape(x)[a] for a in np.atleast_1d(axis)])
