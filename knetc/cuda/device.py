@@ -5,6 +5,8 @@ arguments converted to the kernel's parameter types, and multiplies matrices (cu
 GPU). The ops in knetc/gpu/<family>.py only talk to this interface, so the same op code is
 tested on the emulator in CI and runs on CuPy on a real GPU.
 """
+import functools
+
 import numpy as np
 
 from . import registry
@@ -16,14 +18,24 @@ _SCALARS = {"float": np.float32, "double": np.float64, "int": np.int32, "unsigne
             "bool": np.bool_}
 
 
-def scalar_type(param, dtype):
-    """The NumPy scalar type that matches a by-value kernel parameter (T, int, idx_t...)."""
-    ctype = param.c_type(registry.CTYPES[np.dtype(dtype)]).replace("const ", "").strip()
-    try:
-        return _SCALARS[ctype]
-    except KeyError:
-        raise TypeError(f"knetc kernel parameter {param.name!r} has type {ctype!r}, "
-                        "which the launcher cannot pass") from None
+@functools.lru_cache(maxsize=None)
+def signature(family, kernel, dtype):
+    """((name, NumPy scalar type, or None for a pointer), ...) of one kernel instantiation.
+
+    Cached: a launch converts its arguments without parsing C types again.
+    """
+    ctype = registry.CTYPES[dtype]
+    out = []
+    for param in registry.kernels(family)[kernel]:
+        if param.pointer:
+            out.append((param.name, None))
+            continue
+        scalar = param.c_type(ctype).replace("const ", "").strip()
+        if scalar not in _SCALARS:
+            raise TypeError(f"knetc kernel parameter {param.name!r} has type {scalar!r}, "
+                            "which the launcher cannot pass")
+        out.append((param.name, _SCALARS[scalar]))
+    return tuple(out)
 
 
 class Device:
@@ -55,20 +67,20 @@ class Device:
 
     def convert_args(self, family, kernel, dtype, args):
         """Raw buffers for arrays, NumPy scalars of the parameter's C type for numbers."""
-        params = registry.kernels(family)[kernel]
+        params = signature(family, kernel, np.dtype(dtype))
         if len(params) != len(args):
             raise TypeError(f"knetc kernel {family}.{kernel} takes {len(params)} arguments "
-                            f"({', '.join(p.name for p in params)}), got {len(args)}")
+                            f"({', '.join(name for name, _ in params)}), got {len(args)}")
         out = []
-        for param, arg in zip(params, args):
+        for (name, scalar), arg in zip(params, args):
+            if scalar is not None:
+                out.append(scalar(arg))
+                continue
             arg = getattr(arg, "raw", arg)  # a KnetArray passes its buffer
-            if param.pointer:
-                if not isinstance(arg, self.xp.ndarray):
-                    raise TypeError(f"knetc kernel {family}.{kernel}: argument {param.name!r} "
-                                    f"must be an array on {self.name}, got {type(arg).__name__}")
-                out.append(arg)
-            else:
-                out.append(scalar_type(param, dtype)(arg))
+            if not isinstance(arg, self.xp.ndarray):
+                raise TypeError(f"knetc kernel {family}.{kernel}: argument {name!r} "
+                                f"must be an array on {self.name}, got {type(arg).__name__}")
+            out.append(arg)
         return out
 
 

@@ -69,11 +69,6 @@ def build(family):
     return lib
 
 
-_C = {"float": ctypes.c_float, "double": ctypes.c_double, "int": ctypes.c_int,
-      "unsigned": ctypes.c_uint, "long long": ctypes.c_longlong, "idx_t": ctypes.c_longlong,
-      "unsigned long long": ctypes.c_ulonglong, "bool": ctypes.c_bool}
-
-
 class EmulatedDevice(Device):
     """A Device whose buffers are NumPy arrays and whose kernels run in the CPU emulator."""
 
@@ -94,14 +89,12 @@ class EmulatedDevice(Device):
 
     def launch(self, family, kernel, dtype, grid, block, args, shared_mem=0):
         fn = self.function(family, kernel, dtype)
-        params = registry.kernels(family)[kernel]
-        ctype = registry.CTYPES[np.dtype(dtype)]
         holders = []
-        for param, arg in zip(params, self.convert_args(family, kernel, dtype, args)):
-            if param.pointer:
+        for arg in self.convert_args(family, kernel, dtype, args):
+            if isinstance(arg, np.ndarray):
                 holders.append(ctypes.c_void_p(arg.ctypes.data))
-            else:
-                holders.append(_C[param.c_type(ctype).replace("const ", "").strip()](arg.item()))
+            else:  # a NumPy scalar of the parameter's C type
+                holders.append(np.ctypeslib.as_ctypes_type(type(arg))(arg.item()))
         argv = (ctypes.c_void_p * max(1, len(holders)))(*[ctypes.addressof(h) for h in holders])
         grid, block = (tuple(grid) + (1, 1))[:3], (tuple(block) + (1, 1))[:3]
         dims = (ctypes.c_uint * 6)(*grid, *block)
