@@ -89,8 +89,7 @@ class Optimizer:
         st = self.state.get(path)
         gpu = _gpu(w)
         if st is None:
-            zeros_like = gpu.zeros_like if gpu else _xp(w).zeros_like
-            st = self.state[path] = {s: zeros_like(w) for s in self._slots}
+            st = self.state[path] = {s: _xp(w).zeros_like(w) for s in self._slots}
             st.update({n: 0 for n in self._counters})
         for s in self._slots:
             buf = st[s]

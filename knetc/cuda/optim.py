@@ -11,14 +11,14 @@ the reference, and each kernel does the same math in one pass over w, dw and the
 `c` scales the gradient: a number, or a `Clip` for gclip, whose scale the kernel computes on
 the device from the global norm made by `global_norm` (one kernel per gradient and one to
 finish), so a clipped step never waits for the GPU. The state buffers (velocity, G, ...)
-are KnetArrays like w, made by `zeros_like`.
+are KnetArrays like w, made by `np.zeros_like` (knetc's fill kernel).
 """
 import weakref
 
 import numpy as np
 
 from .array import KnetArray
-from .elementwise import contiguous, empty, zeros
+from .elementwise import contiguous, empty
 from .layout import size_of
 
 SUMSQ_BLOCKS = 1024  # most blocks (partial sums) per gradient in the global norm
@@ -50,11 +50,6 @@ def _clip_args(device, c):
     if device not in _unused_norm:  # read only when gclip > 0; made once per device
         _unused_norm[device] = device.from_host(np.zeros(1))
     return _unused_norm[device], 0.0, float(c)
-
-
-def zeros_like(w):
-    """A zero-filled contiguous KnetArray shaped and typed like w (optimizer state)."""
-    return zeros(w.shape, w.dtype, w.device)
 
 
 def state_buffer(buf, w):
