@@ -2,11 +2,14 @@
 import numpy as np
 
 from .broadcast import unbroadcast
+from .deferred import thin_product
 
 
 def matmul_grad_a(g, a, b):
     """Adjoint of `a @ b` with respect to a, for vectors, matrices and stacks of them."""
     if _matrices(a, b):
+        if type(g) is np.ndarray and type(b) is np.ndarray:  # a sum of these can wait
+            return thin_product(g.T, b.T)
         return g @ b.T
     a2, b2, g2 = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2), np.shape(a))
@@ -15,6 +18,8 @@ def matmul_grad_a(g, a, b):
 def matmul_grad_b(g, a, b):
     """Adjoint of `a @ b` with respect to b."""
     if _matrices(a, b):
+        if type(a) is np.ndarray and type(g) is np.ndarray:  # a sum of these can wait
+            return thin_product(a, g)
         return a.T @ g
     a2, b2, g2 = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2), np.shape(b))
