@@ -216,3 +216,21 @@ def test_mat(dtype, shape):
         flat = x[n].reshape(-1)
         for f in range(nfeat):
             assert out[f, n] == flat[f]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_adjoint_helpers_match_their_formulas(dtype):
+    from knetc.runtime import relu_grad, sigm_grad, tanh_grad
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 5)).astype(dtype)
+    g = rng.standard_normal((7, 5)).astype(dtype)
+    for helper, f, formula in [(sigm_grad, sigm, lambda g, y: g * y * (1 - y)),
+                               (tanh_grad, np.tanh, lambda g, y: g * (1 - y * y)),
+                               (relu_grad, relu, lambda g, y: g * (y > 0))]:
+        y = f(x)
+        for gg in (g, g[:1], dtype(0.5)):  # same shape (the in-place path), broadcast, scalar
+            out = helper(gg, y)
+            want = formula(gg, y)
+            assert out.dtype == want.dtype and out.shape == want.shape
+            np.testing.assert_allclose(out, want, rtol=4 * np.finfo(dtype).eps, atol=0)
+        assert helper(g, y) is not g  # a new array: g itself is left alone

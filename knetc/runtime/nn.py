@@ -14,6 +14,38 @@ def _same_arrays(g, y):
         and g.dtype == y.dtype
 
 
+def sigm_grad(g, y):
+    """Adjoint of y = knetc.sigm(x) from its output: g * y * (1 - y)."""
+    if isinstance(y, _KnetArray) and isinstance(g, _KnetArray) and g.shape == y.shape:
+        from ..cuda import elementwise as gpu
+        return gpu.sigm_backward(y, g)  # one kernel instead of three
+    if _same_arrays(g, y):  # one new array, updated in place
+        out = np.subtract(1, y)
+        out *= y
+        return np.multiply(out, g, out=out)
+    return g * y * (1 - y)
+
+
+def tanh_grad(g, y):
+    """Adjoint of y = np.tanh(x) from its output: g * (1 - y * y)."""
+    if isinstance(y, _KnetArray) and isinstance(g, _KnetArray) and g.shape == y.shape:
+        from ..cuda import elementwise as gpu
+        return gpu.tanh_backward(y, g)
+    if _same_arrays(g, y):
+        out = np.multiply(y, y)
+        np.subtract(1, out, out=out)
+        return np.multiply(g, out, out=out)
+    return g * (1 - y * y)
+
+
+def relu_grad(g, y):
+    """Adjoint of y = knetc.relu(x) from its output: g where y > 0, else 0."""
+    if isinstance(y, _KnetArray) and isinstance(g, _KnetArray) and g.shape == y.shape:
+        from ..cuda import elementwise as gpu
+        return gpu.relu_backward(y, g)
+    return g * (y > 0)  # on the CPU the plain formula is the fastest of those tried
+
+
 def logp_grad(g, y, axis=0):
     """Adjoint of y = knetc.logp(x, axis): g - exp(y) * sum(g, axis)."""
     if isinstance(y, _KnetArray):
