@@ -38,7 +38,13 @@ def test_thin_products_wait_and_others_do_not():
     assert type(thin_product(p.astype(int), q.astype(int))) is np.ndarray
 
 
-def test_sum_of_many_matches_eager_across_flushes():
+@pytest.fixture
+def small_buffers(monkeypatch):
+    """Row buffers of twice the output's size, so that long sums multiply out on the way."""
+    monkeypatch.setattr(deferred, "BUFFER_ELEMENTS", 0)
+
+
+def test_sum_of_many_matches_eager_across_flushes(small_buffers):
     rng = np.random.default_rng(1)
     parts = pieces(rng, 60)  # 480 rows: more than one buffer's worth, so some multiply out
     total, want = None, np.zeros((M, N))
@@ -165,9 +171,10 @@ def count_pending(monkeypatch):
     return made
 
 
-def test_rnn_gradient_takes_the_path_and_matches_finite_differences(monkeypatch):
+def test_rnn_gradient_takes_the_path_and_matches_finite_differences(small_buffers, monkeypatch):
     rng = np.random.default_rng(7)
-    hidden, nin, batch, steps = 300, 40, 4, 45  # 180 rows: one multiply-out
+    hidden, nin, batch, steps = 300, 40, 4, 90  # 360 rows: over the small
+    # buffers (318 rows), so one multiply-out on the way
     w = [0.05 * rng.standard_normal((nin + hidden, hidden)), 0.1 * rng.standard_normal((1, hidden))]
     xs = [rng.standard_normal((batch, nin)) for _ in range(steps)]
     made = count_pending(monkeypatch)

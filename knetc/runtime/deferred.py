@@ -8,8 +8,8 @@ sum is a few GEMMs over hundreds of rows, which is what a careful hand-written p
 
 So `matmul_grad_a/_b` return a `Pending` for a thin product of NumPy matrices (small k, large
 m x n): the sum `dense + p.T @ q` whose rows p (k x m) and q (k x n) are not multiplied yet.
-Adding two of them stacks their rows, up to about the output's own size in row buffers, then
-multiplies those out into `dense`. Anything else that reads a Pending (a NumPy function or
+Adding two of them stacks their rows in row buffers (up to 8 MiB or twice the output, then
+they are multiplied out into `dense`). Anything else that reads a Pending (a NumPy function or
 ufunc, an operator, an attribute, `np.asarray`) multiplies it out first, once, and works on the
 array: a Pending reads like the array it stands for. Pendings are values: adding never changes
 an operand, and two sums that grow from one Pending copy its rows instead of sharing them.
@@ -57,6 +57,8 @@ class Pending:
         """The array itself: multiplied out on the first call, the same array after it."""
         if self._value is None:
             rows, n = self.rows, self.n
+            if rows.owned:
+                _ROWS_SEEN[self.shape, self.dtype] = n
             out = rows.p[:n].T @ rows.q[:n]
             if self.dense is not None:
                 out += self.dense
@@ -167,15 +169,22 @@ def _sum(a, b):
     return a if b is None else a + b
 
 
+BUFFER_ELEMENTS = 1 << 21  # row buffers may hold this many elements (8 MiB of float32)
+_ROWS_SEEN = {}  # (shape, dtype) -> rows the last such sum held when it was multiplied out
+
+
 def _fresh_rows(rows, n, k, dense, shape):
-    """Owned buffers holding rows[:n], with room for k more; when the rows would outgrow about
-    the output's size, they are multiplied out into dense first."""
+    """Owned buffers holding rows[:n], with room for k more (sized from the last sum of this
+    shape, else doubling). Buffers are kept to about 8 MiB or twice the output, whichever is
+    more: rows beyond that are multiplied out into dense first."""
     m, cols = shape
-    capacity = max(128, min(1024, m * cols // (m + cols)), k)
-    if n + k > capacity:  # multiply out what is there; the buffers start empty
+    limit = max(2 * m * cols, BUFFER_ELEMENTS) // (m + cols)
+    if n + k > limit:  # multiply out what is there; the buffers start empty
         product = rows.p[:n].T @ rows.q[:n]
         dense = product if dense is None else np.add(product, dense, out=product)
         n = 0
+    capacity = max(min(limit, max(128, 2 * (n + k), _ROWS_SEEN.get((shape, rows.p.dtype), 0))),
+                   n + k)
     p = np.empty((capacity, m), rows.p.dtype)
     q = np.empty((capacity, cols), rows.q.dtype)
     p[:n] = rows.p[:n]
