@@ -217,7 +217,7 @@ def lstm_hand_stepwise(w, state, sequence):
         dy *= np.float32(1 / steps)
         dWo += h.T @ dy
         dbo += dy.sum(axis=0)
-        dh += dy @ Wo.T
+        dh += models.times_transpose(dy, Wo)
         f, i, o, g = a[:, :hs], a[:, hs:2 * hs], a[:, 2 * hs:3 * hs], a[:, 3 * hs:]
         dg = np.empty_like(a)
         np.multiply(dh, tc, out=dg[:, 2 * hs:3 * hs])
@@ -230,7 +230,7 @@ def lstm_hand_stepwise(w, state, sequence):
         dc *= f
         dW += xh.T @ dg
         db += dg.sum(axis=0)
-        dxh = dg @ W.T
+        dxh = models.times_transpose(dg, W)
         dE += sequence[t].T @ dxh[:, :nx]
         dh = dxh[:, nx:]
     return [dW, db, dE, dWo, dbo]

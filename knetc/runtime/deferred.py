@@ -19,15 +19,15 @@ import numpy as np
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def thin_product(p, q):
-    """p.T @ q for NumPy matrices p (k x m) and q (k x n): a Pending where the product is thin
-    (m x n large next to its k rows), else the product now."""
+def pending_product(p, q):
+    """p.T @ q for NumPy matrices p (k x m) and q (k x n) as a Pending where the product is
+    thin (m x n large next to its k rows); None where it is better made now."""
     k, m = p.shape
     n = q.shape[1]
     if m * n >= 65536 and m * n >= 4 * k * (m + n) and p.dtype == q.dtype \
             and p.dtype in _FLOATS:
         return Pending(None, _Rows(p, q, k, owned=False), k)
-    return p.T @ q
+    return None
 
 
 class _Rows:

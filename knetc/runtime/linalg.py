@@ -2,14 +2,15 @@
 import numpy as np
 
 from .broadcast import unbroadcast
-from .deferred import thin_product
+from .deferred import pending_product
 
 
 def matmul_grad_a(g, a, b):
     """Adjoint of `a @ b` with respect to a, for vectors, matrices and stacks of them."""
     if _matrices(a, b):
-        if type(g) is np.ndarray and type(b) is np.ndarray:  # a sum of these can wait
-            return thin_product(g.T, b.T)
+        if type(g) is np.ndarray and type(b) is np.ndarray:
+            pending = pending_product(g.T, b.T)  # a sum of these can wait
+            return _times_transpose(g, b) if pending is None else pending
         return g @ b.T
     a2, b2, g2 = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2), np.shape(a))
@@ -18,11 +19,22 @@ def matmul_grad_a(g, a, b):
 def matmul_grad_b(g, a, b):
     """Adjoint of `a @ b` with respect to b."""
     if _matrices(a, b):
-        if type(a) is np.ndarray and type(g) is np.ndarray:  # a sum of these can wait
-            return thin_product(a, g)
+        if type(a) is np.ndarray and type(g) is np.ndarray:
+            pending = pending_product(a, g)  # a sum of these can wait
+            return a.T @ g if pending is None else pending
         return a.T @ g
     a2, b2, g2 = _as_matrices(g, a, b)
     return np.reshape(unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2), np.shape(b))
+
+
+def _times_transpose(g, b):
+    """g @ b.T for NumPy matrices. With few rows in g (a batch of 32 or fewer) against a wide
+    b, OpenBLAS makes this product 1.3-2x slower than b @ g.T transposed back (bench/README.md,
+    "Matrix products in the backward sweep"), so that is what runs there."""
+    m, n = g.shape
+    if m <= 32 and n >= 64 and b.shape[0] >= 8 * m and g.dtype == b.dtype:
+        return np.ascontiguousarray((b @ g.T).T)
+    return g @ b.T
 
 
 def _matrices(a, b):
