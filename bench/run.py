@@ -44,6 +44,8 @@ def parse_args(argv):
                    help="fewer rounds and shorter blocks: a smoke test, not a measurement")
     p.add_argument("--json", default=os.path.join(HERE, "results.json"),
                    help="where to save the results (default: bench/results.json)")
+    p.add_argument("--no-peers", dest="peers", action="store_false",
+                   help="time knetc and the hand-written pass only (no autograd, torch, jax)")
     p.add_argument("--child", help=argparse.SUPPRESS)     # internal: write results here
     args = p.parse_args(argv)
     args.repeat = args.repeat or (7 if args.quick else 41)
@@ -137,7 +139,7 @@ def bench_model(name, args, threads):
     fns = {HAND: lambda: m.hand(*m.args()), KNETC: lambda: dloss(*m.args()),
            FORWARD: lambda: m.loss(*m.args())}
     converters = {HAND: list, KNETC: list}
-    extra, missing = peers.build(m, threads)
+    extra, missing = peers.build(m, threads) if args.peers else ({}, {})
     errors = {}
     for system, (f, to_numpy) in extra.items():
         try:
@@ -228,6 +230,15 @@ def print_notes(runs, names, file=sys.stdout):
                   f"{pk / ph:.2f} |", file=file)
 
 
+def pin_to(threads):
+    """A preexec_fn that keeps the child (and every thread it starts) on `threads` CPUs, so
+    that no system uses more cores than the row says (XLA, for one, starts its own pools)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))[:threads]
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 def main(argv=None):
     args = parse_args(argv)
     import models
@@ -244,9 +255,10 @@ def main(argv=None):
             cmd = [sys.executable, os.path.abspath(__file__), "--threads", str(threads),
                    "--repeat", str(args.repeat), "--child", path, "--models", *args.models]
             cmd += ["--quick"] if args.quick else []
+            cmd += [] if args.peers else ["--no-peers"]
             env = {**os.environ, **peers.env_for_threads(threads)}
             print(f"# {threads} thread(s), {args.repeat} rounds", file=sys.stderr)
-            subprocess.run(cmd, env=env, check=True)
+            subprocess.run(cmd, env=env, check=True, preexec_fn=pin_to(threads))
             with open(path) as f:
                 runs[str(threads)] = json.load(f)
     meta = {"command": "python bench/run.py " + " ".join(argv if argv is not None
