@@ -18,5 +18,7 @@ setup(
         # NVRTC without a GPU: compiles every kernel in the tests (cupy_backends + libnvrtc)
         "kernels": ["cupy-cuda13x", "nvidia-cuda-nvrtc"],
         "test": ["pytest", "hypothesis", "ruff", "wheel"],
+        # the peers bench/run.py times knetc against (see bench/README.md for a CPU-only torch)
+        "bench": ["autograd", "torch", "jax"],
     },
 )
