@@ -20,7 +20,8 @@ from .gradcheck import check_grads
 from .init import gaussian, uniform, xavier
 from .io import load, save
 from .nn import accuracy, logp, logsumexp, mat, nll, relu, sigm, softmax, sumabs2
-from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop, optimizers, update
+from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop
+from .update import optimizers, update
 from .progress import progress
 
 __all__ = [
