@@ -10,7 +10,8 @@
     print(knetc.source(dloss))        # the generated gradient code
 """
 from .api import grad, source, value_and_grad
-from .conv import conv4, dropout, is_training, pool, seed, training
+from .conv import conv4, pool
+from .stochastic import dropout, is_training, seed, training
 from .cuda import KnetArray, NoGPUError, cpu, gpu
 from .data import minibatch
 from .errors import (KnetcError, KnetcSyntaxError, NoAdjointError, NoGPUKernelError,

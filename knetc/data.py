@@ -14,7 +14,7 @@ import urllib.request
 
 import numpy as np
 
-from . import conv as _conv
+from . import stochastic as _stochastic
 from .optim import _xp
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -50,7 +50,7 @@ class Minibatches:
         order = None
         if self.shuffle:
             # knetc's generator lives in knetc.conv; knetc.seed(n) replaces it, so read it now
-            rng = _conv._RNG if self.rng is None else self.rng
+            rng = _stochastic._RNG if self.rng is None else self.rng
             order = rng.permutation(self.n)
         for b in range(len(self)):
             lo, hi = b * self.batchsize, min((b + 1) * self.batchsize, self.n)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import conv as _conv
+from . import stochastic as _stochastic
 
 
 def _shape(shape):
@@ -19,8 +19,8 @@ def _shape(shape):
 
 
 def _rng(rng):
-    """rng, or knetc's generator (knetc.conv._RNG, which knetc.seed(n) replaces: read it now)."""
-    return _conv._RNG if rng is None else rng
+    """rng, or knetc's generator (knetc.stochastic._RNG, replaced by knetc.seed(n): read now)."""
+    return _stochastic._RNG if rng is None else rng
 
 
 def _uniform01(shape, dtype, rng):

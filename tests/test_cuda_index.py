@@ -396,7 +396,7 @@ def test_join_errors(dev, make, error):
 def test_dropout_mask_rate_and_scale(dev, p, dtype):
     x = gpu(np.zeros((100, 1001), dtype), dev)
     knetc.seed(1)
-    mask = knetc.conv.dropout_mask(x, p, training=True)
+    mask = knetc.stochastic.dropout_mask(x, p, training=True)
     assert isinstance(mask, KnetArray) and mask.shape == x.shape and mask.dtype == dtype
     m = mask.get()
     scale = dtype(1 / (1 - p))
@@ -411,21 +411,21 @@ def test_dropout_mask_rate_and_scale(dev, p, dtype):
 def test_dropout_is_reproducible_under_seed(dev):
     x = gpu(np.ones((31, 9), np.float32), dev)
     knetc.seed(7)
-    first, second = (knetc.conv.dropout_mask(x, 0.5, training=True).get() for _ in range(2))
+    first, second = (knetc.stochastic.dropout_mask(x, 0.5, training=True).get() for _ in range(2))
     knetc.seed(7)
-    again = knetc.conv.dropout_mask(x, 0.5, training=True).get()
+    again = knetc.stochastic.dropout_mask(x, 0.5, training=True).get()
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, second)  # the generator moves on between calls
-    a = knetc.conv.dropout_mask(x, 0.5, training=True, seed=3).get()
-    b = knetc.conv.dropout_mask(x, 0.5, training=True, seed=3).get()
+    a = knetc.stochastic.dropout_mask(x, 0.5, training=True, seed=3).get()
+    b = knetc.stochastic.dropout_mask(x, 0.5, training=True, seed=3).get()
     np.testing.assert_array_equal(a, b)
 
 
 def test_dropout_switches_and_edges(dev):
     x = gpu(np.ones(257, np.float64), dev)
-    assert knetc.conv.dropout_mask(x, 0.5) == 1  # not training: the scalar 1
-    assert knetc.conv.dropout_mask(x, 0.0, training=True) == 1
-    np.testing.assert_array_equal(knetc.conv.dropout_mask(x, 1.0, training=True).get(), 0)
+    assert knetc.stochastic.dropout_mask(x, 0.5) == 1  # not training: the scalar 1
+    assert knetc.stochastic.dropout_mask(x, 0.0, training=True) == 1
+    np.testing.assert_array_equal(knetc.stochastic.dropout_mask(x, 1.0, training=True).get(), 0)
     y = knetc.dropout(x, 0.25, training=True, seed=5)
     assert set(np.unique(y.get())) <= {0.0, 1 / 0.75}
 
@@ -457,5 +457,5 @@ def test_generated_gradient_on_the_device(dev, dtype):
 
 def test_dropout_gradient_uses_the_forward_mask(dev):
     x, c = gpu(np.ones((7, 33)), dev), gpu(data((7, 33), np.float64), dev)
-    mask = knetc.conv.dropout_mask(x, 0.5, training=True, seed=4).get()
+    mask = knetc.stochastic.dropout_mask(x, 0.5, training=True, seed=4).get()
     np.testing.assert_allclose(knetc.grad(dropout_loss)(x, c).get(), mask * c.get())

@@ -3,7 +3,7 @@
 `knetc.dropout` itself has no rule: it is `x * dropout_mask(...)`, which knetc differentiates
 from its source, so the multiplication's adjoint reuses the mask the forward pass drew.
 """
-from .. import conv
+from .. import conv, stochastic
 from . import nondiff, rule
 
 # ruff: noqa: F821, F841
@@ -20,4 +20,4 @@ def pool(y, x, window=2, stride=None, padding=0, mode="max"):
     dx = pool_grad(dy, y, x, window, stride, padding, mode)
 
 
-nondiff(conv.dropout_mask, conv.is_training)
+nondiff(stochastic.dropout_mask, stochastic.is_training)
