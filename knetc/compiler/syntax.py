@@ -3,13 +3,36 @@ import copy as copy_module
 import inspect
 import linecache
 import textwrap
+import types
+from collections import deque
 
 import astor
 import gast
 
 from ..errors import KnetcError
 
-ast = gast  # passes build and inspect nodes through this name only
+
+
+def walk(node, _node_type=gast.AST):
+    """Every node under `node`, itself first, in ast.walk's breadth-first order; about twice
+    as fast (no generator per node), which is a tenth of the compile time of a long loss."""
+    todo = deque([node])
+    pop, push, extend = todo.popleft, todo.append, todo.extend
+    while todo:
+        n = pop()
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                extend([item for item in value if isinstance(item, _node_type)])
+            elif isinstance(value, _node_type):
+                push(value)
+        yield n
+
+
+# Passes build and inspect nodes through this name only: gast's names, with the faster walk.
+ast = types.ModuleType("knetc.compiler.syntax.ast", gast.__doc__)
+ast.__dict__.update({k: v for k, v in vars(gast).items() if not k.startswith("__")})
+ast.walk = walk
 
 
 class FunctionSource:
@@ -64,7 +87,7 @@ def parse_function(fn):
 def _lambda_as_def(tree, fn, filename):
     """`f = lambda a, b: expr` read as `def lambda_(a, b): return expr`."""
     params = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
-    found = [node for node in gast.walk(tree) if isinstance(node, gast.Lambda)]
+    found = [node for node in walk(tree) if isinstance(node, gast.Lambda)]
     if len(found) > 1:
         raise KnetcError(f"knetc cannot tell which of the {len(found)} lambdas at "
                          f"{filename}:{fn.__code__.co_firstlineno} is {fn.__name__!r}; write it "
@@ -128,21 +151,25 @@ def copy(node):
 
 def names_loaded(node):
     """Every Name read anywhere under `node` (a node or a list of nodes)."""
-    nodes = node if isinstance(node, list) else [node]
-    out = set()
-    for n in nodes:
-        for sub in gast.walk(n):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
-                out.add(sub.id)
-    return out
+    return _names(node, gast.Load)
 
 
 def names_stored(node):
     """Every Name assigned anywhere under `node` (a node or a list of nodes)."""
-    nodes = node if isinstance(node, list) else [node]
+    return _names(node, gast.Store)
+
+
+def _names(node, context, _node_type=gast.AST, _name=gast.Name):
     out = set()
-    for n in nodes:
-        for sub in gast.walk(n):
-            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
-                out.add(sub.id)
+    todo = list(node) if isinstance(node, list) else [node]
+    while todo:
+        n = todo.pop()
+        if type(n) is _name and type(n.ctx) is context:
+            out.add(n.id)
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                todo.extend([item for item in value if isinstance(item, _node_type)])
+            elif isinstance(value, _node_type):
+                todo.append(value)
     return out
