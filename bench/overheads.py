@@ -78,12 +78,21 @@ def shape_only(x):
 
 
 def accumulate(total, new):
-    """dparam = dparam + new, adding into the arrays of `total` where it owns them."""
+    """dparam = dparam + new, adding into the arrays of `total` where it owns them; a weight
+    adjoint still waiting to be multiplied out (a knetc Pending) adds as it does in knetc."""
+    def own(x):
+        return np.array(x) if type(x) is np.ndarray else x
     if all(x is None for x in total):
-        return [None if x is None else np.array(x) for x in new]
+        return [own(x) for x in new]
     for i, x in enumerate(new):
-        if x is not None:
-            total[i] = np.array(x) if total[i] is None else np.add(total[i], x, out=total[i])
+        if x is None:
+            continue
+        if total[i] is None:
+            total[i] = own(x)
+        elif type(total[i]) is np.ndarray and type(x) is np.ndarray:
+            np.add(total[i], x, out=total[i])
+        else:
+            total[i] = total[i] + x
     return total
 
 
