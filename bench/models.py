@@ -58,7 +58,7 @@ def times_transpose(g, b):
     that NT product 1.3-2x slower than the turned one (bench/README.md, "Matrix products in
     the backward sweep"). knetc's `matmul_grad_a` makes the same choice, by the same rule."""
     m, n = g.shape
-    if m <= 32 and n >= 64 and b.shape[0] >= 8 * m:
+    if 2 <= m <= 32 and n >= 64 and b.shape[0] >= 128:
         return np.ascontiguousarray((b @ g.T).T)
     return g @ b.T
 

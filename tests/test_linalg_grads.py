@@ -7,8 +7,8 @@ import knetc
 from knetc.runtime import linalg
 
 
-@pytest.mark.parametrize("m, n, k", [(8, 80, 100), (32, 64, 256), (33, 80, 400), (8, 63, 100),
-                                     (8, 80, 63), (1, 100, 9)])
+@pytest.mark.parametrize("m, n, k", [(8, 80, 130), (32, 64, 256), (2, 70, 128), (33, 80, 400),
+                                     (8, 63, 130), (8, 80, 127), (1, 100, 300)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_times_transpose_is_g_at_b_transposed(m, n, k, dtype):
     rng = np.random.default_rng(m * n + k)
@@ -25,6 +25,6 @@ def batch_loss(w, x):
 
 def test_gradient_through_the_turned_product_matches_finite_differences():
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((8, 100))          # dx = g @ w0.T: 8 rows, turned
-    w = [0.1 * rng.standard_normal((100, 80)), 0.1 * rng.standard_normal((80, 70))]
+    x = rng.standard_normal((8, 130))          # dx = g @ w0.T: 8 rows, turned
+    w = [0.1 * rng.standard_normal((130, 80)), 0.1 * rng.standard_normal((80, 70))]
     knetc.check_grads(batch_loss, w, x, argnums=(0, 1))

@@ -28,11 +28,12 @@ def matmul_grad_b(g, a, b):
 
 
 def _times_transpose(g, b):
-    """g @ b.T for NumPy matrices. With few rows in g (a batch of 32 or fewer) against a wide
-    b, OpenBLAS makes this product 1.3-2x slower than b @ g.T transposed back (bench/README.md,
-    "Matrix products in the backward sweep"), so that is what runs there."""
+    """g @ b.T for NumPy matrices. With a few rows in g (a batch of 2 to 32) against a b of
+    128 rows or more, OpenBLAS makes this product 1.3-2x slower than b @ g.T transposed back
+    (bench/README.md, fifth round), so that is what runs there. A single row is a
+    matrix-vector product, as fast either way."""
     m, n = g.shape
-    if m <= 32 and n >= 64 and b.shape[0] >= 8 * m and g.dtype == b.dtype:
+    if 2 <= m <= 32 and n >= 64 and b.shape[0] >= 128 and g.dtype == b.dtype:
         return np.ascontiguousarray((b @ g.T).T)
     return g @ b.T
 
