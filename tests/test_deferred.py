@@ -128,6 +128,20 @@ def test_multiplied_out_once_and_in_place_updates_stay():
     np.testing.assert_allclose(out, first)
 
 
+def test_np_array_copies_and_add_at_leaves_the_pending_alone():
+    from knetc.runtime import add_at
+    rng = np.random.default_rng(11)
+    (p, q), = pieces(rng, 1)
+    d = thin_product(p, q)
+    want = product(p, q)
+    assert not np.shares_memory(np.array(d), np.asarray(d))      # copy=True copies
+    assert np.asarray(d) is np.asarray(d)                         # asarray does not
+    out = add_at(d, np.zeros((M, N)), np.s_[0:3], 1.0)            # copies, then adds
+    np.testing.assert_allclose(np.asarray(d), want, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(out[:3], want[:3] + 1, rtol=1e-12, atol=1e-10)
+    assert np.asarray(d, dtype=np.float32).dtype == np.float32
+
+
 def test_repr_copy_and_dtype():
     rng = np.random.default_rng(6)
     (p, q), = pieces(rng, 1, dtype=np.float32)

@@ -94,7 +94,9 @@ class Pending:
     # --- everything else reads the array ------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         value = self.value()
-        return value if dtype is None else value.astype(dtype, copy=False)
+        if dtype is not None and np.dtype(dtype) != value.dtype:
+            return value.astype(dtype)  # a new array anyway
+        return value.copy() if copy else value  # np.array(d) copies, as for an array
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if ufunc is np.add and method == "__call__" and len(inputs) == 2 and not kwargs:
