@@ -146,6 +146,17 @@ def _from_any(x):
     return device.from_host(np.asarray(x)), device
 
 
+def common_device(what, xs):
+    """The device of the KnetArrays among xs: a TypeError when there is none, a ValueError when
+    they are on different devices (`what` names the operation in both)."""
+    device = next((x.device for x in xs if isinstance(x, KnetArray)), None)
+    if device is None:
+        raise TypeError(f"knetc's GPU {what} needs a KnetArray operand")
+    if any(isinstance(x, KnetArray) and x.device is not device for x in xs):
+        raise ValueError(f"knetc's GPU {what}: operands are on different devices")
+    return device
+
+
 def to_device(x, device, dtype=None):
     """x as a KnetArray on `device`: KnetArrays as they are, NumPy arrays and numbers copied
     there (with `dtype` if given: a float constant meets a float32 array as float32)."""

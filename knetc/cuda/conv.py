@@ -16,7 +16,7 @@ its adjoints call these when an operand is a KnetArray.
 import numpy as np
 
 from . import elementwise
-from .array import KnetArray, to_device
+from .array import KnetArray, common_device, to_device
 
 FAMILY = "conv"
 
@@ -36,13 +36,8 @@ def standin(x, dtype):
 def operands(what, *xs):
     """(device, dtype, xs as contiguous KnetArrays on one device in one float dtype): NumPy
     arrays and numbers among xs are copied to the device of the KnetArray ones."""
-    arrays = [x for x in xs if isinstance(x, KnetArray)]
-    if not arrays:
-        raise TypeError(f"knetc's GPU {what} needs a KnetArray operand")
-    device = arrays[0].device
-    if any(a.device is not device for a in arrays):
-        raise ValueError(f"knetc {what}: operands are on different devices")
-    dtype = elementwise.check_dtype(*arrays)
+    device = common_device(what, xs)
+    dtype = elementwise.check_dtype(*[x for x in xs if isinstance(x, KnetArray)])
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"knetc's GPU {what} takes float32 or float64 arrays, not {dtype}; "
                         "convert with x.astype(np.float32)")

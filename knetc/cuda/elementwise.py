@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from . import registry
-from .array import KnetArray, implements, to_device
+from .array import KnetArray, common_device, implements, to_device
 from .layout import broadcast_strides, kernel_layout, size_of
 
 FAMILY = "elementwise"
@@ -81,13 +81,8 @@ def _is_number(x):
 def _operands(name, *xs):
     """(device, operands): NumPy 0-d arrays become numbers, other NumPy arrays KnetArrays on
     the device of the KnetArray operands (float ones in their float dtype)."""
-    arrays = [x for x in xs if isinstance(x, KnetArray)]
-    if not arrays:
-        raise TypeError(f"knetc's GPU np.{name} needs a KnetArray operand")
-    device = arrays[0].device
-    if any(a.device is not device for a in arrays):
-        raise ValueError(f"np.{name}: operands are on different devices")
-    floats = {a.dtype for a in arrays if a.dtype.kind == "f"}
+    device = common_device(f"np.{name}", xs)
+    floats = {x.dtype for x in xs if isinstance(x, KnetArray) and x.dtype.kind == "f"}
     out = []
     for x in xs:
         if isinstance(x, np.ndarray) and x.ndim == 0:
@@ -160,12 +155,13 @@ def unary(op, x, p=0.0, q=0.0):
     return y
 
 
-def _register_unary(ufunc, op):
-    def ufunc_op(x, **kwargs):
+def _register(ufunc, op, run, what):
+    """Register run(op, *operands) as the GPU version of ufunc (called with no keywords)."""
+    def ufunc_op(*operands, **kwargs):
         _no_kwargs(ufunc.__name__, kwargs)
-        return unary(op, x)
+        return run(op, *operands)
     ufunc_op.__name__ = op
-    ufunc_op.__doc__ = f"np.{ufunc.__name__}(x) on the GPU (one elementwise kernel)."
+    ufunc_op.__doc__ = f"np.{ufunc.__name__} on the GPU: {what}."
     implements(ufunc)(ufunc_op)
 
 
@@ -176,7 +172,7 @@ for _ufunc, _op in [(np.negative, "negative"), (np.absolute, "absolute"), (np.ex
                     (np.reciprocal, "reciprocal"), (np.sinh, "sinh"), (np.cosh, "cosh"),
                     (np.tan, "tan"), (np.arctan, "arctan"), (np.floor, "floor"),
                     (np.ceil, "ceil"), (np.positive, "identity")]:
-    _register_unary(_ufunc, _op)
+    _register(_ufunc, _op, unary, "one elementwise kernel")
 
 
 def sigm(x):
@@ -259,19 +255,10 @@ def _pair_args(a, b, z, shape, n, code):
             *kernel_layout(shape, _strides(a, shape), _strides(b, shape))]
 
 
-def _register_binary(ufunc, op):
-    def ufunc_op(a, b, **kwargs):
-        _no_kwargs(ufunc.__name__, kwargs)
-        return binary(op, a, b)
-    ufunc_op.__name__ = op
-    ufunc_op.__doc__ = f"np.{ufunc.__name__}(a, b) on the GPU, with broadcasting."
-    implements(ufunc)(ufunc_op)
-
-
 for _ufunc, _op in [(np.add, "add"), (np.subtract, "subtract"), (np.multiply, "multiply"),
                     (np.true_divide, "divide"), (np.power, "power"), (np.maximum, "maximum"),
                     (np.minimum, "minimum")]:
-    _register_binary(_ufunc, _op)
+    _register(_ufunc, _op, binary, "with broadcasting")
 
 
 # ---- comparisons and logic: bool results ----
@@ -292,17 +279,8 @@ def compare(op, a, b):
     return z
 
 
-def _register_compare(ufunc, op):
-    def ufunc_op(a, b, **kwargs):
-        _no_kwargs(ufunc.__name__, kwargs)
-        return compare(op, a, b)
-    ufunc_op.__name__ = op
-    ufunc_op.__doc__ = f"np.{ufunc.__name__}(a, b) on the GPU: a bool KnetArray."
-    implements(ufunc)(ufunc_op)
-
-
 for _op in COMPARE:
-    _register_compare(getattr(np, _op), _op)
+    _register(getattr(np, _op), _op, compare, "a bool KnetArray")
 
 
 def logical(op, a, b=None):

@@ -19,7 +19,7 @@ import operator
 import numpy as np
 
 from . import elementwise
-from .array import KnetArray, implements, to_device
+from .array import KnetArray, common_device, implements, to_device
 from .layout import broadcast_strides, kernel_layout, size_of
 
 FAMILY = "index"
@@ -396,9 +396,7 @@ def _parts(arrays, name, dtype=None):
     arrays = list(arrays)
     if not arrays:
         raise ValueError("need at least one array to concatenate")
-    device = next((a.device for a in arrays if isinstance(a, KnetArray)), None)
-    if device is None:
-        raise TypeError(f"knetc's GPU {name} needs a KnetArray operand")
+    device = common_device(name, arrays)
     dtypes = {a.dtype for a in arrays if isinstance(a, KnetArray)}
     target = np.dtype(dtype) if dtype is not None else (dtypes.pop() if len(dtypes) == 1
                                                            else None)
@@ -406,8 +404,6 @@ def _parts(arrays, name, dtype=None):
     if len({a.dtype for a in out}) != 1 or (target is not None and out[0].dtype != target):
         raise TypeError(f"knetc's GPU {name} joins arrays of one dtype, got "
                         f"{sorted({str(a.dtype) for a in out})}; convert with .astype()")
-    if any(a.device is not device for a in out):
-        raise ValueError(f"{name}: operands are on different devices")
     return out
 
 
