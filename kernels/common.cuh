@@ -10,6 +10,13 @@ typedef long long idx_t;
 
 #define KNETC_MAXDIM 6
 
+// Shapes and strides travel as KNETC_MAXDIM scalars per operand (p0 ... p5): KNETC_DIMS(p)
+// declares them as parameters (knetc/cuda/registry.py expands it the same way when it reads
+// a kernel's signature), KNETC_DIM_ARRAY(p) gathers them into the local array p.
+#define KNETC_DIMS(p) idx_t p##0, idx_t p##1, idx_t p##2, idx_t p##3, idx_t p##4, idx_t p##5
+#define KNETC_DIM_LIST(p) {p##0, p##1, p##2, p##3, p##4, p##5}
+#define KNETC_DIM_ARRAY(p) const idx_t p[KNETC_MAXDIM] = KNETC_DIM_LIST(p)
+
 // Each thread handles elements i, i + stride, ... of [0, n).
 #define GRID_STRIDE_LOOP(i, n)                                                      \
     for (idx_t i = (idx_t)blockIdx.x * blockDim.x + threadIdx.x; i < (idx_t)(n);    \

@@ -314,17 +314,15 @@ __device__ inline void strided_map(idx_t size, int ndim, const idx_t* n,
     }
 }
 
-#define SIZES const idx_t n[KNETC_MAXDIM] = {n0, n1, n2, n3, n4, n5}
 
 // ---- kernels ----
 
 // y = x for an x of any strides (shape n[0..ndim), element strides s); y is contiguous.
 template <typename T>
 __global__ void copy_forward(const T* __restrict__ x, T* __restrict__ y, idx_t size, int ndim,
-                             idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4, idx_t n5, idx_t s0,
-                             idx_t s1, idx_t s2, idx_t s3, idx_t s4, idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                             KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s, [&](idx_t i, const idx_t* off) { y[i] = x[off[0]]; });
 }
 
@@ -357,11 +355,9 @@ __global__ void unary_forward(const T* __restrict__ x, T* __restrict__ y, idx_t 
 // y = f(x), x of any strides, y contiguous.
 template <typename T>
 __global__ void unary_strided_forward(const T* __restrict__ x, T* __restrict__ y, idx_t size, T p,
-                                      T q, int op, int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3,
-                                      idx_t n4, idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3,
-                                      idx_t s4, idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                      T q, int op, int ndim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     // One loop, the op dispatched per element: a copy of the loop per op would multiply the
     // code of the transcendental functions (ndim == 1 needs no division here either).
     const bool narrow = size <= 0x7fffffffLL;
@@ -398,13 +394,10 @@ __global__ void binary_scalar_forward(const T* __restrict__ x, const T* __restri
 template <typename T>
 __global__ void binary_strided_forward(const T* __restrict__ a, const T* __restrict__ b,
                                        T* __restrict__ z, idx_t size, T va, T vb, int scalars,
-                                       int op, int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3,
-                                       idx_t n4, idx_t n5, idx_t sa0, idx_t sa1, idx_t sa2,
-                                       idx_t sa3, idx_t sa4, idx_t sa5, idx_t sb0, idx_t sb1,
-                                       idx_t sb2, idx_t sb3, idx_t sb4, idx_t sb5) {
-    SIZES;
-    const idx_t s[2][KNETC_MAXDIM] = {{sa0, sa1, sa2, sa3, sa4, sa5},
-                                      {sb0, sb1, sb2, sb3, sb4, sb5}};
+                                       int op, int ndim, KNETC_DIMS(n), KNETC_DIMS(sa),
+                                       KNETC_DIMS(sb)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[2][KNETC_MAXDIM] = {KNETC_DIM_LIST(sa), KNETC_DIM_LIST(sb)};
     const bool ua = scalars & 1, ub = scalars & 2;
     strided_map<2>(
         size, ndim, n, s, [&](auto run) { with_binary<T>(op, run); },
@@ -418,13 +411,10 @@ __global__ void binary_strided_forward(const T* __restrict__ a, const T* __restr
 template <typename T>
 __global__ void binary_bool_forward(const T* __restrict__ a, const bool* __restrict__ m,
                                     T* __restrict__ z, idx_t size, T va, int scalars, int op,
-                                    int swap, int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3,
-                                    idx_t n4, idx_t n5, idx_t sa0, idx_t sa1, idx_t sa2, idx_t sa3,
-                                    idx_t sa4, idx_t sa5, idx_t sm0, idx_t sm1, idx_t sm2,
-                                    idx_t sm3, idx_t sm4, idx_t sm5) {
-    SIZES;
-    const idx_t s[2][KNETC_MAXDIM] = {{sa0, sa1, sa2, sa3, sa4, sa5},
-                                      {sm0, sm1, sm2, sm3, sm4, sm5}};
+                                    int swap, int ndim, KNETC_DIMS(n), KNETC_DIMS(sa),
+                                    KNETC_DIMS(sm)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[2][KNETC_MAXDIM] = {KNETC_DIM_LIST(sa), KNETC_DIM_LIST(sm)};
     const bool ua = scalars & 1;
     strided_map<2>(
         size, ndim, n, s, [&](auto run) { with_binary<T>(op, run); },
@@ -439,13 +429,9 @@ __global__ void binary_bool_forward(const T* __restrict__ a, const bool* __restr
 template <typename T>
 __global__ void compare_forward(const T* __restrict__ a, const T* __restrict__ b,
                                 bool* __restrict__ z, idx_t size, T va, T vb, int scalars, int op,
-                                int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                idx_t n5, idx_t sa0, idx_t sa1, idx_t sa2, idx_t sa3, idx_t sa4,
-                                idx_t sa5, idx_t sb0, idx_t sb1, idx_t sb2, idx_t sb3, idx_t sb4,
-                                idx_t sb5) {
-    SIZES;
-    const idx_t s[2][KNETC_MAXDIM] = {{sa0, sa1, sa2, sa3, sa4, sa5},
-                                      {sb0, sb1, sb2, sb3, sb4, sb5}};
+                                int ndim, KNETC_DIMS(n), KNETC_DIMS(sa), KNETC_DIMS(sb)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[2][KNETC_MAXDIM] = {KNETC_DIM_LIST(sa), KNETC_DIM_LIST(sb)};
     const bool ua = scalars & 1, ub = scalars & 2;
     strided_map<2>(
         size, ndim, n, s, [&](auto run) { with_compare<T>(op, run); },
@@ -457,13 +443,10 @@ __global__ void compare_forward(const T* __restrict__ a, const T* __restrict__ b
 // bool z = a (op) b on bool arrays, broadcast (OP_NOT and OP_BOOL read only a; T is unused).
 template <typename T>
 __global__ void logical_forward(const bool* __restrict__ a, const bool* __restrict__ b,
-                                bool* __restrict__ z, idx_t size, int op, int ndim, idx_t n0,
-                                idx_t n1, idx_t n2, idx_t n3, idx_t n4, idx_t n5, idx_t sa0,
-                                idx_t sa1, idx_t sa2, idx_t sa3, idx_t sa4, idx_t sa5, idx_t sb0,
-                                idx_t sb1, idx_t sb2, idx_t sb3, idx_t sb4, idx_t sb5) {
-    SIZES;
-    const idx_t s[2][KNETC_MAXDIM] = {{sa0, sa1, sa2, sa3, sa4, sa5},
-                                      {sb0, sb1, sb2, sb3, sb4, sb5}};
+                                bool* __restrict__ z, idx_t size, int op, int ndim,
+                                KNETC_DIMS(n), KNETC_DIMS(sa), KNETC_DIMS(sb)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[2][KNETC_MAXDIM] = {KNETC_DIM_LIST(sa), KNETC_DIM_LIST(sb)};
     strided_map<2>(
         size, ndim, n, s, [&](auto run) { with_logical(op, run); },
         [&](idx_t i, const idx_t* off, auto f) { z[i] = f(a[off[0]], b[off[1]]); });
@@ -473,15 +456,11 @@ __global__ void logical_forward(const bool* __restrict__ a, const bool* __restri
 template <typename T>
 __global__ void where_forward(const bool* __restrict__ c, const T* __restrict__ a,
                               const T* __restrict__ b, T* __restrict__ z, idx_t size, T va, T vb,
-                              int scalars, int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3,
-                              idx_t n4, idx_t n5, idx_t sc0, idx_t sc1, idx_t sc2, idx_t sc3,
-                              idx_t sc4, idx_t sc5, idx_t sa0, idx_t sa1, idx_t sa2, idx_t sa3,
-                              idx_t sa4, idx_t sa5, idx_t sb0, idx_t sb1, idx_t sb2, idx_t sb3,
-                              idx_t sb4, idx_t sb5) {
-    SIZES;
-    const idx_t s[3][KNETC_MAXDIM] = {{sc0, sc1, sc2, sc3, sc4, sc5},
-                                      {sa0, sa1, sa2, sa3, sa4, sa5},
-                                      {sb0, sb1, sb2, sb3, sb4, sb5}};
+                              int scalars, int ndim, KNETC_DIMS(n), KNETC_DIMS(sc),
+                              KNETC_DIMS(sa), KNETC_DIMS(sb)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[3][KNETC_MAXDIM] = {KNETC_DIM_LIST(sc), KNETC_DIM_LIST(sa),
+                                      KNETC_DIM_LIST(sb)};
     const bool ua = scalars & 1, ub = scalars & 2;
     strided_loop<3>(size, ndim, n, s, [&](idx_t i, const idx_t* off) {
         z[i] = c[off[0]] ? (ua ? va : a[off[1]]) : (ub ? vb : b[off[2]]);
@@ -493,50 +472,42 @@ __global__ void where_forward(const bool* __restrict__ c, const T* __restrict__ 
 
 template <typename T>
 __global__ void from_float_forward(const float* __restrict__ x, T* __restrict__ y, idx_t size,
-                                   int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                   idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4,
-                                   idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                   int ndim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s, [&](idx_t i, const idx_t* off) { y[i] = T(x[off[0]]); });
 }
 
 template <typename T>
 __global__ void from_double_forward(const double* __restrict__ x, T* __restrict__ y, idx_t size,
-                                    int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                    idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4,
-                                    idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                    int ndim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s, [&](idx_t i, const idx_t* off) { y[i] = T(x[off[0]]); });
 }
 
 template <typename T>
 __global__ void from_int_forward(const int* __restrict__ x, T* __restrict__ y, idx_t size, int ndim,
-                                 idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4, idx_t n5,
-                                 idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4, idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                 KNETC_DIMS(n),
+                                 KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s, [&](idx_t i, const idx_t* off) { y[i] = T(x[off[0]]); });
 }
 
 template <typename T>
 __global__ void from_long_forward(const long long* __restrict__ x, T* __restrict__ y, idx_t size,
-                                  int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                  idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4,
-                                  idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                  int ndim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s, [&](idx_t i, const idx_t* off) { y[i] = T(x[off[0]]); });
 }
 
 template <typename T>
 __global__ void from_bool_forward(const bool* __restrict__ x, T* __restrict__ y, idx_t size,
-                                  int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                  idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4,
-                                  idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                  int ndim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s,
                     [&](idx_t i, const idx_t* off) { y[i] = x[off[0]] ? T(1) : T(0); });
 }
@@ -544,10 +515,10 @@ __global__ void from_bool_forward(const bool* __restrict__ x, T* __restrict__ y,
 // bool y = x != 0 (NaN is true, as in NumPy).
 template <typename T>
 __global__ void to_bool_forward(const T* __restrict__ x, bool* __restrict__ y, idx_t size, int ndim,
-                                idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4, idx_t n5,
-                                idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4, idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                KNETC_DIMS(n),
+                                KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s,
                     [&](idx_t i, const idx_t* off) { y[i] = x[off[0]] != T(0); });
 }
@@ -556,20 +527,18 @@ __global__ void to_bool_forward(const T* __restrict__ x, bool* __restrict__ y, i
 // the hardware's saturated conversion, where NumPy's are undefined too).
 template <typename T>
 __global__ void to_int_forward(const T* __restrict__ x, int* __restrict__ y, idx_t size, int ndim,
-                               idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4, idx_t n5,
-                               idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4, idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                               KNETC_DIMS(n),
+                               KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s, [&](idx_t i, const idx_t* off) { y[i] = (int)x[off[0]]; });
 }
 
 template <typename T>
 __global__ void to_long_forward(const T* __restrict__ x, long long* __restrict__ y, idx_t size,
-                                int ndim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4,
-                                idx_t s5) {
-    SIZES;
-    const idx_t s[1][KNETC_MAXDIM] = {{s0, s1, s2, s3, s4, s5}};
+                                int ndim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    const idx_t s[1][KNETC_MAXDIM] = {KNETC_DIM_LIST(s)};
     strided_loop<1>(size, ndim, n, s,
                     [&](idx_t i, const idx_t* off) { y[i] = (long long)x[off[0]]; });
 }

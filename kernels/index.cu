@@ -82,10 +82,9 @@ __device__ inline void gather_loop(const T* __restrict__ x, const idx_t* __restr
 template <typename T>
 __global__ void gather_forward(const T* __restrict__ x, const idx_t* __restrict__ offsets,
                                T* __restrict__ y, idx_t size, idx_t nb, idx_t post,
-                               int dim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4, idx_t n5,
-                               idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4, idx_t s5) {
-    const idx_t n[KNETC_MAXDIM] = {n0, n1, n2, n3, n4, n5};
-    const idx_t s[KNETC_MAXDIM] = {s0, s1, s2, s3, s4, s5};
+                               int dim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    KNETC_DIM_ARRAY(s);
     if (fits32(size))
         gather_loop<unsigned>(x, offsets, y, size, nb, post, dim, n, s);
     else
@@ -117,16 +116,13 @@ __device__ inline void scatter_loop(const T* __restrict__ g, const idx_t* __rest
 template <typename T>
 __global__ void gather_backward(const T* __restrict__ g, const idx_t* __restrict__ offsets,
                                 T* __restrict__ dx, idx_t size, idx_t nb, idx_t post,
-                                int dim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4,
-                                idx_t s5, int gdim, idx_t gn0, idx_t gn1, idx_t gn2, idx_t gn3,
-                                idx_t gn4, idx_t gn5,
-                                idx_t gs0, idx_t gs1, idx_t gs2, idx_t gs3, idx_t gs4, idx_t gs5,
+                                int dim, KNETC_DIMS(n), KNETC_DIMS(s), int gdim, KNETC_DIMS(gn),
+                                KNETC_DIMS(gs),
                                 T scalar, int mode) {
-    const idx_t n[KNETC_MAXDIM] = {n0, n1, n2, n3, n4, n5};
-    const idx_t s[KNETC_MAXDIM] = {s0, s1, s2, s3, s4, s5};
-    const idx_t gn[KNETC_MAXDIM] = {gn0, gn1, gn2, gn3, gn4, gn5};
-    const idx_t gs[KNETC_MAXDIM] = {gs0, gs1, gs2, gs3, gs4, gs5};
+    KNETC_DIM_ARRAY(n);
+    KNETC_DIM_ARRAY(s);
+    KNETC_DIM_ARRAY(gn);
+    KNETC_DIM_ARRAY(gs);
     if (fits32(size))
         scatter_loop<unsigned>(g, offsets, dx, size, nb, post, dim, n, s, gdim, gn, gs, scalar,
                                mode);
@@ -152,14 +148,12 @@ __device__ inline void assign_loop(const T* __restrict__ v, T* __restrict__ out,
 // Used by basic setitem, the adjoint of basic indexing, concatenate/stack and zero fills.
 template <typename T>
 __global__ void assign_forward(const T* __restrict__ v, T* __restrict__ out, idx_t size,
-                               int dim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4, idx_t n5,
-                               idx_t vs0, idx_t vs1, idx_t vs2, idx_t vs3, idx_t vs4, idx_t vs5,
-                               idx_t os0, idx_t os1, idx_t os2, idx_t os3, idx_t os4, idx_t os5,
+                               int dim, KNETC_DIMS(n), KNETC_DIMS(vs), KNETC_DIMS(os),
                                T scalar,
                                int mode) {
-    const idx_t n[KNETC_MAXDIM] = {n0, n1, n2, n3, n4, n5};
-    const idx_t vs[KNETC_MAXDIM] = {vs0, vs1, vs2, vs3, vs4, vs5};
-    const idx_t os[KNETC_MAXDIM] = {os0, os1, os2, os3, os4, os5};
+    KNETC_DIM_ARRAY(n);
+    KNETC_DIM_ARRAY(vs);
+    KNETC_DIM_ARRAY(os);
     if (fits32(size))
         assign_loop<unsigned>(v, out, size, dim, n, vs, os, scalar, mode);
     else
@@ -173,11 +167,9 @@ __global__ void assign_forward(const T* __restrict__ v, T* __restrict__ out, idx
 template <typename T>
 __global__ void index_offsets_forward(const idx_t* __restrict__ idx, idx_t* __restrict__ offsets,
                                       idx_t nb, idx_t length, idx_t stride, int accumulate,
-                                      int dim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                      idx_t n5, idx_t s0, idx_t s1, idx_t s2, idx_t s3, idx_t s4,
-                                      idx_t s5) {
-    const idx_t n[KNETC_MAXDIM] = {n0, n1, n2, n3, n4, n5};
-    const idx_t s[KNETC_MAXDIM] = {s0, s1, s2, s3, s4, s5};
+                                      int dim, KNETC_DIMS(n), KNETC_DIMS(s)) {
+    KNETC_DIM_ARRAY(n);
+    KNETC_DIM_ARRAY(s);
     GRID_STRIDE_LOOP(b, nb) {
         idx_t j = idx[offset_of<idx_t>(b, dim, n, s)];
         j = j < 0 ? j + length : j;
@@ -193,12 +185,10 @@ __global__ void index_offsets_forward(const idx_t* __restrict__ idx, idx_t* __re
 template <typename T>
 __global__ void mask_count_forward(const unsigned char* __restrict__ mask,
                                    idx_t* __restrict__ counts, idx_t size, idx_t chunk,
-                                   int dim, idx_t n0, idx_t n1, idx_t n2, idx_t n3, idx_t n4,
-                                   idx_t n5, idx_t ms0, idx_t ms1, idx_t ms2, idx_t ms3, idx_t ms4,
-                                   idx_t ms5) {
+                                   int dim, KNETC_DIMS(n), KNETC_DIMS(ms)) {
     __shared__ idx_t partial[32];
-    const idx_t n[KNETC_MAXDIM] = {n0, n1, n2, n3, n4, n5};
-    const idx_t ms[KNETC_MAXDIM] = {ms0, ms1, ms2, ms3, ms4, ms5};
+    KNETC_DIM_ARRAY(n);
+    KNETC_DIM_ARRAY(ms);
     const idx_t begin = (idx_t)blockIdx.x * chunk, end = knetc_min(begin + chunk, size);
     idx_t count = 0;
     for (idx_t f = begin + threadIdx.x; f < end; f += blockDim.x)
@@ -227,15 +217,12 @@ template <typename T>
 __global__ void mask_offsets_forward(const unsigned char* __restrict__ mask,
                                      const idx_t* __restrict__ starts,
                                      idx_t* __restrict__ offsets, idx_t size, idx_t chunk,
-                                     int accumulate, int dim, idx_t n0, idx_t n1, idx_t n2,
-                                     idx_t n3, idx_t n4, idx_t n5, idx_t ms0, idx_t ms1, idx_t ms2,
-                                     idx_t ms3, idx_t ms4, idx_t ms5,
-                                     idx_t xs0, idx_t xs1, idx_t xs2, idx_t xs3, idx_t xs4,
-                                     idx_t xs5) {
+                                     int accumulate, int dim, KNETC_DIMS(n), KNETC_DIMS(ms),
+                                     KNETC_DIMS(xs)) {
     __shared__ int warp_total[32];
-    const idx_t n[KNETC_MAXDIM] = {n0, n1, n2, n3, n4, n5};
-    const idx_t ms[KNETC_MAXDIM] = {ms0, ms1, ms2, ms3, ms4, ms5};
-    const idx_t xs[KNETC_MAXDIM] = {xs0, xs1, xs2, xs3, xs4, xs5};
+    KNETC_DIM_ARRAY(n);
+    KNETC_DIM_ARRAY(ms);
+    KNETC_DIM_ARRAY(xs);
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
     const idx_t begin = (idx_t)blockIdx.x * chunk, end = knetc_min(begin + chunk, size);
     idx_t base = starts[blockIdx.x];

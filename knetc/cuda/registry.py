@@ -19,6 +19,8 @@ OPTIONS = ("-std=c++17",)
 _KERNEL = re.compile(r"template\s*<\s*typename\s+T\s*>\s*__global__\s+"
                      r"(?:__launch_bounds__\([^)]*\)\s+)?void\s+(\w+)\s*\(([^)]*)\)")
 _INCLUDE = re.compile(r'^#include\s+"([\w.]+)"\s*$', re.M)
+_DIMS = re.compile(r"\bKNETC_DIMS\((\w+)\)")  # common.cuh: six idx_t parameters p0 ... p5
+MAXDIM = 6  # KNETC_MAXDIM
 
 
 def kernel_dir():
@@ -73,7 +75,9 @@ class Param:
 def kernels(family):
     """{kernel name: [Param, ...]} for every `template <typename T> __global__` in the family."""
     found = {}
-    for name, params in _KERNEL.findall(source(family)):
+    text = _DIMS.sub(lambda m: ", ".join(f"idx_t {m[1]}{i}" for i in range(MAXDIM)),
+                     source(family))
+    for name, params in _KERNEL.findall(text):
         found[name] = [Param(p) for p in params.split(",") if p.strip()]
     return found
 
