@@ -36,8 +36,8 @@ def divide(y, a, b):
 
 @rule("**", np.power)
 def power(y, a, b):
-    da = unbroadcast(dy * b * a ** (b - 1), a)
-    db = unbroadcast(dy * y * np.log(a), b)
+    da = unbroadcast(power_base_grad(dy, a, b), a)
+    db = unbroadcast(power_exponent_grad(dy, y, a), b)
 
 
 @rule("neg", np.negative)
@@ -82,7 +82,7 @@ def expm1(y, x):
 
 @rule(np.sqrt)
 def sqrt(y, x):
-    dx = dy * 0.5 / y
+    dx = sqrt_grad(dy, y)
 
 
 @rule(np.square)
@@ -132,14 +132,14 @@ def arctan(y, x):
 
 @rule(np.maximum)
 def maximum(y, a, b):
-    da = unbroadcast(dy * (a >= b), a)
-    db = unbroadcast(dy * (b > a), b)
+    da = unbroadcast(tie_grad(dy, a, b), a)
+    db = unbroadcast(tie_grad(dy, b, a), b)
 
 
 @rule(np.minimum)
 def minimum(y, a, b):
-    da = unbroadcast(dy * (a <= b), a)
-    db = unbroadcast(dy * (b < a), b)
+    da = unbroadcast(tie_grad(dy, b, a), a)
+    db = unbroadcast(tie_grad(dy, a, b), b)
 
 
 @rule(np.where)

@@ -36,7 +36,7 @@ def var(y, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 @rule(np.std, ".std")
 def std(y, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    dx = var_grad(dy / (2 * y), x, axis, ddof, keepdims)
+    dx = std_grad(dy, y, x, axis, ddof, keepdims)
 
 
 @rule(builtins.sum)

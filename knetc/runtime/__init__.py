@@ -8,6 +8,7 @@ from .broadcast import *  # noqa: F401,F403
 from .grads import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .inplace import *  # noqa: F401,F403
+from .kinks import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .mutation import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..cuda import reduce as _reduce
 from ..cuda.array import KnetArray, to_device
+from .kinks import tie_grad
 
 
 def unbroadcast(g, x):
@@ -83,38 +84,42 @@ def prod_grad(g, y, x, axis=None, keepdims=False):
 
 
 def var_grad(g, x, axis=None, ddof=0, keepdims=False):
-    """Adjoint of np.var."""
+    """Adjoint of np.var: nan when ddof leaves no degrees of freedom (the value is nan too)."""
     n = np.size(x) if axis is None else np.prod([np.shape(x)[a] for a in np.atleast_1d(axis)])
     centered = x - np.mean(x, axis=axis, keepdims=True)
-    return unreduce(g, x, axis, keepdims) * centered * (2.0 / (n - ddof))
+    scale = 2.0 / (n - ddof) if n > ddof else np.nan
+    return unreduce(g, x, axis, keepdims) * centered * scale
+
+
+def std_grad(g, y, x, axis=None, ddof=0, keepdims=False):
+    """Adjoint of y = np.std(x): var's adjoint times g / (2 y), and 0 where the spread is
+    zero (identical values, a length-1 axis): there std is not differentiable, and 0 is the
+    smallest of its subgradients, the limit autograd gives on a length-1 axis."""
+    zero = y == 0
+    if isinstance(y, KnetArray) or np.any(zero):
+        g = np.where(zero, 0, g) / (2 * np.where(zero, 1, y))
+    else:
+        g = g / (2 * y)
+    return var_grad(g, x, axis, ddof, keepdims)
 
 
 def clip_grad(g, x, lo, hi, lo_keyword=None, hi_keyword=None):
-    """Adjoint of np.clip with respect to x: gradient passes where x is inside [lo, hi]
-    (the bounds given by position, a_min/a_max, or as min/max)."""
+    """Adjoint of np.clip with respect to x (the bounds given by position, a_min/a_max, or as
+    min/max): g inside the bounds, g / 2 on a bound, as for np.clip written with
+    np.maximum and np.minimum (and as JAX's clip)."""
     lo = lo_keyword if lo is None else lo
     hi = hi_keyword if hi is None else hi
-    if isinstance(x, KnetArray):
-        if lo is not None:
-            g = np.where(x >= lo, g, 0)
-        if hi is not None:
-            g = np.where(x <= hi, g, 0)
-        return g
-    inside = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
-        inside &= x >= lo
+        g = tie_grad(g, x, lo)
     if hi is not None:
-        inside &= x <= hi
-    return g * inside
+        g = tie_grad(g, hi, x)
+    return g
 
 
 def clip_bound_grad(g, x, bound, below):
-    """Adjoint of np.clip with respect to a bound: where x is beyond it (below the lower one,
-    or above the upper one)."""
-    beyond = (x < bound) if below else (x > bound)
-    if isinstance(beyond, KnetArray):
-        return unbroadcast(np.where(beyond, g, 0), bound)
-    return unbroadcast(g * beyond, bound)
+    """Adjoint of np.clip with respect to a bound: g where x is beyond it (below the lower one,
+    or above the upper one), g / 2 where x is on it."""
+    return unbroadcast(tie_grad(g, bound, x) if below else tie_grad(g, x, bound), bound)
 
 
 def where_grad(g, cond, x, first):

@@ -236,17 +236,16 @@ def sorted_grad(d, items):
 
 
 def choice_grad(d, y, items, i):
-    """Adjoint of the builtins max(a, b, ...) / min(...) for item i: all of it or nothing.
+    """Adjoint of the builtins max(a, b, ...) / min(...) for item i: split evenly between
+    the items equal to the result (all of it when one is), as np.maximum and np.max do.
 
     With one argument, max(seq) picks from the sequence, and item 0 gets a sequence back."""
+    seq = items[0] if len(items) == 1 else items
+    ties = [k for k, x in enumerate(seq) if x is y or np.all(x == y)]
+    share = d if len(ties) == 1 else d / len(ties)
     if len(items) == 1:
-        seq = items[0]
-        pick = next(k for k, x in enumerate(seq) if x is y or np.all(x == y))
-        out = GradList([None] * len(seq))
-        out[pick] = d
-        return out
-    pick = next(k for k, x in enumerate(items) if x is y or np.all(x == y))
-    return d if pick == i else zero_grad(items[i])
+        return GradList([share if k in ties else None for k in range(len(seq))])
+    return share if i in ties else zero_grad(items[i])
 
 
 def sequence(items):
