@@ -36,7 +36,7 @@ def parse_and_check(fn):
     return source
 
 
-def transform(program, fn, wrt, entry, mutated=()):
+def transform(program, fn, wrt, entry, mutated=(), unread=False):
     """Generate the gradient function(s) of `fn` with respect to parameter names `wrt`.
 
     `mutated` names parameters that `fn` mutates in place: their adjoints flow in too.
@@ -72,9 +72,12 @@ def transform(program, fn, wrt, entry, mutated=()):
     reverse = Reverse(namer, resolver, active, params, program, stack)
     forward = reverse.sweeps(node.body)                            # forward sweep
     D = ({result} if result in active else set()) | set(mutated)
+    if unread and result in active:  # the caller may pass None: nothing to push through
+        reverse.none.add(result)
     backward = reverse.backward(node.body, D)                      # backward sweep
-    grads = [name(namer.adjoint(p)) if p in D else namer.call("zero_grad", [name(p)])
-             for p in wrt]
+    grads = [name(namer.adjoint(p)) if p in D and (entry or p not in reverse.none) else
+             namer.call("or_zero", [name(namer.adjoint(p)), name(p)]) if p in D else
+             namer.call("zero_grad", [name(p)]) for p in wrt]
     def library_call(call):
         return _library_call(resolver, call)
 

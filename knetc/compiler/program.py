@@ -53,6 +53,7 @@ class Program:
         self.self_type = None
         self.pairs = {}      # (function, active parameter names) -> (forward, backward)
         self.pending = []
+        self.uses = {}     # key -> call sites that use the pair (none: not generated)
         self.names = set()
         self.alias_maps = []  # per function: name in generated code -> runtime helper
         self.resolvers = []   # per function: what its calls resolved to
@@ -69,15 +70,21 @@ class Program:
             self._entry = self.fresh("d" + fn_name)
         return self._entry
 
-    def request(self, fn, active, mutated=()):
+    def request(self, fn, active, mutated=(), unread=False):
         """Names of the forward/backward pair of `fn` differentiated in parameters `active`,
-        of which it mutates `mutated` in place."""
-        key = (fn, tuple(active), tuple(mutated))
+        of which it mutates `mutated` in place; with `unread`, a backward that may be given
+        None (nothing read the result) and then pushes nothing through its rules."""
+        key = (fn, tuple(active), tuple(mutated), unread)
+        self.uses[key] = self.uses.get(key, 0) + 1
         if key not in self.pairs:
             base = re.sub(r"\W", "", fn.__name__) or "function"  # `<lambda>` -> `lambda`
             self.pairs[key] = (self.fresh(base + "_forward"), self.fresh(base + "_backward"))
             self.pending.append(key)
         return self.pairs[key]
+
+    def unrequest(self, fn, active, mutated=()):
+        """A call site that asked for the plain pair now calls the `unread` one instead."""
+        self.uses[(fn, tuple(active), tuple(mutated), False)] -= 1
 
     def compile(self, build, entry=True):
         """Generate the entry function and every pair it needs; build them all. With
@@ -89,8 +96,10 @@ class Program:
             self.request(self.fn, self.wrt)
             defs = []
         while self.pending:
-            fn, active, mutated = self.current = self.pending.pop(0)
-            defs += self._transform(fn, list(active), False, mutated)
+            fn, active, mutated, unread = self.current = self.pending.pop(0)
+            if not self.uses[self.current]:
+                continue  # every call site switched to the other pair
+            defs += self._transform(fn, list(active), False, mutated, unread)
         texts = [(fn_name, *self.comments.render(node)) for (fn_name, node), _, _ in defs]
         loads = [names_loaded(node) for (_, node), _, _ in defs]  # the text's, not re-parsed
         cells = {fn_name: types.CellType() for fn_name, _, _ in texts}
@@ -104,7 +113,7 @@ class Program:
             function = cells[texts[0][0]].cell_contents
             texts = texts[1:] + texts[:1]  # callees first, then the gradient itself
         else:
-            fwd, bwd = self.pairs[(self.fn, tuple(self.wrt), ())]
+            fwd, bwd = self.pairs[(self.fn, tuple(self.wrt), (), False)]
             function = (cells[fwd].cell_contents, cells[bwd].cell_contents)
         deps = {k: v for r in self.resolvers for k, v in r.deps.items()}
         compiled = Compiled(function, "\n\n".join(text for _, text, _ in texts), self.wrt,
@@ -112,8 +121,8 @@ class Program:
         compiled.result_where = getattr(self, "result_where", None)
         return compiled
 
-    def _transform(self, fn, wrt, entry, mutated=()):
-        made = self.transform(self, fn, wrt, entry, mutated)
+    def _transform(self, fn, wrt, entry, mutated=(), unread=False):
+        made = self.transform(self, fn, wrt, entry, mutated, unread)
         return [(d, fn, self.alias_maps[-1]) for d in made]
 
 

@@ -11,8 +11,15 @@ statement ran. Loops run backwards; branches take the recorded condition.
                                      dx = dy * np.cos(x)
 
 Adjoints are assigned on first contribution and accumulated after (`dx = dx + ...`);
-`zero_grad(v)` appears only where control flow joins paths that disagree about whether an
-adjoint holds a value yet.
+`zero_grad(v)` appears only where loops join paths that disagree about whether an adjoint
+holds a value yet. An adjoint that may hold None at run time (a container item nothing
+wrote, a branch that did not write it, an unread result of a call) is a zero that is never
+pushed through a rule: its rule runs under `if dv is not None:`, so that a rule like
+sqrt's never computes 0 * inf.
+
+    a, b = pair(x)         backward: db = unpack_grad(dpair, 1, b)
+    return np.sum(a)                 if db is not None:
+                                         dx = db * 0.5 / b
 """
 import inspect
 
@@ -24,6 +31,7 @@ from .syntax import assign, ast, call, const, copy, name, names_loaded
 
 SAVE, RESTORE = "__save__", "__restore__"            # dropped if the backward never reads v
 SNAPSHOT, UNSNAPSHOT = "__snapshot__", "__unsnapshot__"  # always kept (checks the container)
+MAY_GIVE_NONE = {"unpack_grad", "item_grad"}  # helpers whose adjoint may be None (unwritten)
 
 
 def save(var):
@@ -60,6 +68,14 @@ def zero(namer, var):
     return assign(namer.adjoint(var), namer.call("zero_grad", [name(var)]))
 
 
+def nothing(namer, var):
+    return assign(namer.adjoint(var), const(None))
+
+
+def is_not_none(var):
+    return ast.Compare(left=name(var), ops=[ast.IsNot()], comparators=[const(None)])
+
+
 class Reverse:
     def __init__(self, namer, resolver, active, params, program, stack):
         self.namer = namer
@@ -76,6 +92,7 @@ class Reverse:
         self.assign_counts = _assign_counts(body, self.params)
         self.maybe_defined = set(self.params)
         self.saves = {}  # id(statement) -> whether the forward sweep saved its target
+        self.none = set()  # variables whose adjoint may be None at run time (see docstring)
         return self.forward(body, 0)
 
     # forward ----------------------------------------------------------------------------
@@ -144,16 +161,15 @@ class Reverse:
         wrt = [p for p, arg in binding.args.items() if p in mutated or (
             isinstance(arg, ast.Name) and arg.id in self.active)]
         fwd, bwd = self.program.request(binding.fn, wrt, mutated)
-        self.calls[id(s)] = (binding, wrt, mutated, bwd)
         new = ast.Call(func=name(fwd), args=[name(self.stack)] + binding.call.args,
                        keywords=binding.call.keywords)
+        self.calls[id(s)] = (binding, wrt, mutated, bwd, new)
         snaps = [_at(snap(self.namer, binding.args[p].id), s) for p in mutated]
         return snaps + [_at(assign(s.targets[0].id, new), s)]
 
     def backward_method(self, var, binding, D):
         """`dobj, dx = method_backward(stack, dy)`, added into the active operands."""
-        dvar = name(self.namer.adjoint(var)) if var in D else self.namer.call("zero_grad",
-                                                                                [name(var)])
+        dvar = self.given(var, D)
         operands = [binding.obj] + binding.args
         outs = [self.namer.fresh(f"d{a.id}_{binding.attr}") if isinstance(a, ast.Name)
                 and a.id in self.active else "_" for a in operands]
@@ -170,12 +186,15 @@ class Reverse:
         An argument that f mutates also passes its adjoint in, and gets back the adjoint
         of the value it had before the call.
         """
-        binding, wrt, mutated, bwd = self.calls[id(s)]
-        dvar = name(self.namer.adjoint(var)) if var in D else self.namer.call("zero_grad",
-                                                                                [name(var)])
-        incoming = [name(self.namer.adjoint(binding.args[p].id))
-                    if binding.args[p].id in D else
-                    self.namer.call("zero_grad", [name(binding.args[p].id)]) for p in mutated]
+        binding, wrt, mutated, bwd, forward = self.calls[id(s)]
+        if var not in D or var in self.none:  # a backward that skips a None adjoint
+            fwd, bwd = self.program.request(binding.fn, wrt, mutated, unread=True)
+            self.program.unrequest(binding.fn, wrt, mutated)
+            forward.func = name(fwd)
+            dvar = name(self.namer.adjoint(var)) if var in D else const(None)
+        else:
+            dvar = name(self.namer.adjoint(var))
+        incoming = [self.given(binding.args[p].id, D) for p in mutated]
         args = [binding.args[p].id for p in wrt]
         direct = len(set(args)) == len(args) and not (set(args) - {
             binding.args[p].id for p in mutated}) & D
@@ -190,6 +209,14 @@ class Reverse:
             else:
                 code += self.accumulate(a, name(out), D)
         return code + [unsnap(binding.args[p].id) for p in reversed(mutated)]
+
+    def given(self, var, D):
+        """The adjoint of var as an expression that is never None (for runtime helpers)."""
+        if var not in D:
+            return self.namer.call("zero_grad", [name(var)])
+        if var in self.none:
+            return self.namer.call("or_zero", [name(self.namer.adjoint(var)), name(var)])
+        return name(self.namer.adjoint(var))
 
     # backward ---------------------------------------------------------------------------
     def backward(self, stmts, D, depth=0):
@@ -218,13 +245,17 @@ class Reverse:
             if self.saves[id(s)]:
                 code.append(restore(var))
             D.discard(var)
+            self.none.discard(var)
             return code
         if isinstance(s, ast.If):
             d_then, d_else = set(D), set(D)
+            none = set(self.none)
             body = self.backward(s.body, d_then, depth)
+            none_then, self.none = self.none, none
             orelse = self.backward(s.orelse, d_else, depth)
-            body += [zero(self.namer, v) for v in sorted(d_else - d_then)]
-            orelse += [zero(self.namer, v) for v in sorted(d_then - d_else)]
+            body += [nothing(self.namer, v) for v in sorted(d_else - d_then)]
+            orelse += [nothing(self.namer, v) for v in sorted(d_then - d_else)]
+            self.none |= none_then | (d_then ^ d_else)
             D.clear()  # what either path leaves assigned (both may have killed some)
             D.update(d_then | d_else)
             if not body and not orelse:
@@ -235,8 +266,13 @@ class Reverse:
             inits = [zero(self.namer, v) for v in sorted(carried - D)]
             D |= carried
             d_body = set(D)
+            none = set(self.none)
             body = self.backward(s.body, d_body, depth + 1)
             body += [zero(self.namer, v) for v in sorted(D - d_body)]
+            # the next iteration expects what the first one found: no new None adjoints
+            body += [assign(self.namer.adjoint(v), self.given(v, d_body))
+                     for v in sorted((self.none - none) & D & d_body)]
+            self.none = none
             if isinstance(s, ast.For):
                 header = dict(target=s.target, iter=self.namer.call_builtin("reversed", [s.iter]))
                 after = [restore(s.target.id)] if self.saves[id(s)] else []
@@ -253,7 +289,20 @@ class Reverse:
         return []  # print(...), assert: forward only
 
     def adjoint(self, var, value, D, binding=None):
-        """Statements adding the adjoint of `var = value` into its operands' adjoints."""
+        """Statements adding the adjoint of `var = value` into its operands' adjoints; under
+        `if dvar is not None:` where the adjoint may be None (nothing to push through)."""
+        if var not in self.none:
+            return self.contributions(var, value, D, binding)
+        before, none = set(D), set(self.none)
+        code = self.contributions(var, value, D, binding)
+        if not code:
+            return []
+        new = sorted(D - before)  # first written under the test: None where it fails
+        self.none = none | set(new)
+        return [nothing(self.namer, v) for v in new] + [
+            ast.If(test=is_not_none(self.namer.adjoint(var)), body=code, orelse=[])]
+
+    def contributions(self, var, value, D, binding=None):
         dvar = name(self.namer.adjoint(var))
         if binding is None:
             if isinstance(value, ast.Name):
@@ -285,7 +334,7 @@ class Reverse:
                     if isinstance(item, ast.Name) and item.id in self.active:
                         key = const(k) if binding.keys is None else binding.keys[k]
                         expr = _substitute(template, dict(subst, i=key, item=item))
-                        code += self.accumulate(item.id, expr, D)
+                        code += self.accumulate(item.id, expr, D, _may_give_none(template))
                 continue
             if isinstance(arg, ast.Name) and arg.id in self.active:
                 self_target = "d" + param
@@ -295,7 +344,8 @@ class Reverse:
                     code.append(assign(self.namer.adjoint(arg.id), expr))
                     D.add(arg.id)
                 else:
-                    code += self.accumulate(arg.id, _substitute(template, subst), D)
+                    code += self.accumulate(arg.id, _substitute(template, subst), D,
+                                            _may_give_none(template))
         return code
 
     def check_covered(self, binding, value):
@@ -309,10 +359,18 @@ class Reverse:
             if any(isinstance(a, ast.Name) and a.id in self.active for a in items):
                 raise self.resolver.uncovered(value, rule, param)
 
-    def accumulate(self, var, expr, D):
+    def accumulate(self, var, expr, D, maybe_none=False):
+        """`dvar = expr`, or `dvar = dvar + expr` once it holds a value; `add_grads` where
+        either side may be None."""
         dvar = self.namer.adjoint(var)
-        if var in D:
+        if var in D and (maybe_none or var in self.none):
+            expr = self.namer.call("add_grads", [name(dvar), expr])
+            if not maybe_none:
+                self.none.discard(var)
+        elif var in D:
             expr = ast.BinOp(left=name(dvar), op=ast.Add(), right=expr)
+        elif maybe_none:
+            self.none.add(var)
         D.add(var)
         return [assign(dvar, expr)]
 
@@ -328,6 +386,11 @@ class _Substitute(ast.NodeTransformer):
 def _substitute(template, mapping):
     """A copy of `template` with names replaced; replacements are not searched again."""
     return _Substitute(mapping).visit(copy(template))
+
+
+def _may_give_none(template):
+    return isinstance(template, ast.Call) and isinstance(template.func, ast.Name) \
+        and template.func.id in MAY_GIVE_NONE
 
 
 def _at(new, old):

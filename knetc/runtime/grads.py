@@ -184,11 +184,16 @@ def frozen(value):
 
 
 def unpack_grad(d, i, like):
-    """Element i of a container adjoint (None stands for zero)."""
+    """Element i of a container adjoint, or None where nothing was written (a zero that
+    generated code skips rather than pushing it through a rule as 0 * f'(x))."""
     if d is None:
-        return zero_grad(like)
-    g = d[i] if not isinstance(d, dict) else d.get(i)
-    return zero_grad(like) if g is None else g
+        return None
+    return d[i] if not isinstance(d, dict) else d.get(i)
+
+
+def or_zero(d, like):
+    """The adjoint d, or a zero adjoint for `like` where d is None (nothing flowed back)."""
+    return zero_grad(like) if d is None else d
 
 
 def part_grad(d, start, stop):

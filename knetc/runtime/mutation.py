@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..cuda.array import KnetArray
-from .grads import GradDict, GradList, add_grads, zero_grad
+from .grads import GradDict, GradList, add_grads
 
 
 def add_attr(d, obj, attr, g):
@@ -45,11 +45,11 @@ def snapshot(container):
 
 
 def item_grad(d, index, like):
-    """Adjoint of the value stored by `s[index] = value`, from the adjoint d of s."""
+    """Adjoint of the value stored by `s[index] = value`, from the adjoint d of s; None
+    where nothing was written (generated code skips it, see unpack_grad)."""
     if d is None:
-        return zero_grad(like)
-    g = d.get(index) if isinstance(d, dict) else d[index]
-    return zero_grad(like) if g is None else g
+        return None
+    return d.get(index) if isinstance(d, dict) else d[index]
 
 
 def clear_grad(d, index):
