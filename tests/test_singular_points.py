@@ -121,14 +121,14 @@ def unread_tuple_literal(x):
 
 
 def unread_call_result(x):
-    u = root(x)
+    u = root(x)  # noqa: F841  (the unread result is the point)
     return np.sum(x * 2.0)
 
 
 def unread_in_loop(x):
     s = 0.0
     for i in range(2):
-        u = root(x)
+        u = root(x)  # noqa: F841
         items = [x * 1.0, np.sqrt(x)]
         s = s + np.sum(items[0])
     return s
