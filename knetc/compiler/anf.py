@@ -34,6 +34,14 @@ class ANF:
         if isinstance(stmt, ast.Assign):
             targets = stmt.targets
             if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                guard = getattr(stmt, "in_place_guard", None)  # set by the alias check
+                if guard is not None:
+                    others, where = guard
+                    out.append(ast.Expr(value=self.namer.call("check_in_place", [
+                        name(targets[0].id), ast.Constant(value=None, kind=None) if others
+                        is None else ast.Tuple(elts=[name(o) for o in others],
+                                               ctx=ast.Load()),
+                        ast.Constant(value=where, kind=None)])))
                 self.assign_to(targets[0].id, stmt.value, out)
             elif len(targets) == 1 and isinstance(targets[0], ast.Subscript):
                 self.setitem(targets[0], self.atom(stmt.value, out), out)
@@ -128,6 +136,10 @@ class ANF:
         index = self.index(target.slice, out)
         base = target.value
         inner = base if isinstance(base, ast.Name) else self.atom(base, out)
+        if not isinstance(inner, ast.Name):  # `g[0]` of a constant list stays inline
+            tmp = self.namer.temp_for(base)
+            out.append(assign(tmp, inner))
+            inner = name(tmp)
         out.append(ast.Assign(targets=[ast.Subscript(value=name(inner.id), slice=index,
                                                      ctx=ast.Store())],
                               value=value, type_comment=None))
