@@ -89,9 +89,10 @@ def view_of_parameter_mutated(x):
 
 def view_read_next_iteration(x):
     a = np.tanh(x)
+    v = a * 1.0
     total = 0.0
     for i in range(2):
-        total = total + np.sum(a.T if i == 0 else v)
+        total = total + np.sum(v)  # the view taken in the previous iteration
         v = a.T
         a *= 2.0
     return total
