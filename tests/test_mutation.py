@@ -703,7 +703,20 @@ def repeated_list_item_in_place(x):
     return np.sum(c[1])
 
 
+def _increment_first(s, x):
+    s[0] += x
+    return 0.0
+
+
+def element_changed_by_callee(x):
+    a = x * 2.0
+    s = [a]
+    z = _increment_first(s, x)  # NumPy changes `a` itself
+    return np.sum(a) + z
+
+
 @pytest.mark.parametrize("f, needle", [
+    (element_changed_by_callee, "z = _increment_first(s, x)"),
     (grid_row_held_twice, "grid[0][1] = x * 5.0"), (row_appended_twice, "rows[0][0] = x * 3.0"),
     (row_in_dict_and_list, 'd["r"][0] = x * 3.0'), (repeated_list_item_in_place, "c[0] += x")],
     ids=lambda v: getattr(v, "__name__", ""))

@@ -1,10 +1,31 @@
 """Which containers a function mutates in place, and a check that none of them is an alias.
 
-knetc differentiates `s[i] = v` and `xs.append(v)` as if they made a new container bound to
-the same name. That is exact when nothing else refers to the mutated object, so mutating a
-variable that is a copy or a part of another (`t = s; t[0] = v`, `row = grid[0];
-row[1] = v`) is refused; `grid[0][1] = v` is fine. A call to a user function that mutates
-one of its parameters mutates the argument passed there.
+knetc differentiates `s[i] = v`, `xs.append(v)` and the in-place operators (`a *= 2.0`,
+`s[k] += v`) as if they made a new object bound to the same name. That is exact when nothing
+else reaches the changed object, so, statement by statement (loop bodies twice; a read in a
+later iteration counts as later):
+
+Allowed: an in-place operator on a name whose object no other name, container or view read
+later can reach (`total += np.sum(...)`, `h = x @ w; h += b`); on a number (`s += 1.0`
+rebinds); on a parameter of the differentiated function itself when no other argument
+shares its memory (checked at run time; the caller's array is left unchanged, the value and
+gradient are Python's); `grid[0][1] = v` through the original name.
+
+Refused at compile time (KnetcSyntaxError at the line): changing an object in place while
+another name that reaches it is read later -- a view of it or the array it views (`a[i]`,
+`a[i:j]`, `a[None]`, `a.T`, `a.real`, `reshape`/`ravel`/`transpose`/`squeeze`/`swapaxes`/
+`view`, `np.asarray`/`np.atleast_*`/`np.expand_dims`/..., see views.py), another name for it
+(`t = s`, `t = s if c else u`, a helper that may return its argument), a part of a container
+(`row = grid[0]`), a container holding it (`rows.append(row)`, `[row]`, `{"r": row}`), or
+another slot of a container holding it twice (`[x, x]`, `[x] * 3`, `a + a`, appended
+twice); an in-place operator on a view of a temporary or a name stored in a temporary list.
+
+Refused at run time (KnetcSyntaxError naming the line, from `check_in_place`): an in-place
+operator on a mutable value (an ndarray, 0-d included, a KnetArray, a list) that may be held
+outside the function -- a parameter of a called function, a view or part of one, a global --
+and, in the differentiated function, on a parameter sharing memory with another argument.
+
+A call to a user function that mutates one of its parameters mutates the argument there.
 
     def predict(w, s, x):                 mutated_params(predict) == {'s'}
         s[0], s[1] = lstm(w, s[0], s[1], x)
@@ -138,6 +159,12 @@ class _Aliases:
                                     "that mutates that argument",
                                     "pass the container itself, or a copy")
                     self.mutate(arg.id, stmt, state)
+                    if self.read_later(state.holders.get(arg.id, set()) - {UNKNOWN}, stmt):
+                        self.refuse(stmt, f"passing `{arg.id}` to a function that mutates "
+                                    "it while a variable holding one of its elements is "
+                                    "read later (the function may change that element in "
+                                    "place)", "read the element through the list after "
+                                    "the call, or pass a copy")
                 if len(set(names)) < len(names) or set(names) & _names_in(
                         [a for a in sub.args if a not in args]):
                     self.refuse(stmt, "passing the same list twice to a function that "
