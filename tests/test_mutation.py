@@ -665,3 +665,96 @@ def test_refused_mutation(request, f, build, argnums, needle):
     assert f"test_mutation.py:{start + offset}" in message, message
     assert needle in message
     assert "build the result" in message or "Instead" in message
+
+
+# ------------------------------------------------------------------ one list held twice
+# (issue 11): mutating it through one holder while the other is read later is refused
+
+
+def grid_row_held_twice(x):
+    row = [x, x * 2.0]
+    grid = [row]
+    other = [row]
+    grid[0][1] = x * 5.0
+    return np.sum(other[0][1])
+
+
+def row_appended_twice(x):
+    row = [x, x * 2.0]
+    rows = []
+    rows.append(row)
+    rows.append(row)
+    rows[0][0] = x * 3.0
+    return np.sum(rows[1][0])
+
+
+def row_in_dict_and_list(x):
+    row = [x, x * 2.0]
+    d = {"r": row}
+    held = [row]
+    d["r"][0] = x * 3.0
+    return np.sum(held[0][0])
+
+
+def repeated_list_item_in_place(x):
+    h = x * 1.0
+    c = [h] * 3
+    c[0] += x
+    return np.sum(c[1])
+
+
+def _increment_first(s, x):
+    s[0] += x
+    return 0.0
+
+
+def element_changed_by_callee(x):
+    a = x * 2.0
+    s = [a]
+    z = _increment_first(s, x)  # NumPy changes `a` itself
+    return np.sum(a) + z
+
+
+@pytest.mark.parametrize("f, needle", [
+    (element_changed_by_callee, "z = _increment_first(s, x)"),
+    (grid_row_held_twice, "grid[0][1] = x * 5.0"), (row_appended_twice, "rows[0][0] = x * 3.0"),
+    (row_in_dict_and_list, 'd["r"][0] = x * 3.0'), (repeated_list_item_in_place, "c[0] += x")],
+    ids=lambda v: getattr(v, "__name__", ""))
+def test_container_held_twice_refused(f, needle):
+    with pytest.raises(knetc.KnetcSyntaxError) as info:
+        knetc.grad(f)(np.array([0.5, -1.0]))
+    message = str(info.value)
+    lines, start = inspect.getsourcelines(f)
+    offset = next(i for i, text in enumerate(lines) if needle in text)
+    assert f"test_mutation.py:{start + offset}" in message, message
+    assert needle in message and "Instead" in message
+
+
+# ------------------------------------------------------------------ crashes (issue 11)
+
+
+def nested_item_of_constant_list(x):
+    g = [[1.0, 2.0], [3.0, 4.0]]
+    g[0][1] = 5.0
+    return np.sum(x * g[0][1] + x ** 2 * g[1][0])
+
+
+def join_list_variables(x):
+    a = [x, x]
+    b = [x * 2.0]
+    c = a + b
+    return np.sum(c[2]) + np.sum(c[0] ** 2)
+
+
+def repeat_list(x):
+    c = [x] * 3
+    return np.sum(c[2] * 2.0) + np.sum(np.sin(c[0]))
+
+
+@pytest.mark.parametrize("f", [nested_item_of_constant_list, join_list_variables, repeat_list],
+                         ids=lambda f: f.__name__)
+def test_former_crash_gives_python_value_and_gradient(f):
+    x = np.array([0.3, -0.7, 1.1])
+    value, _ = knetc.value_and_grad(f)(x)
+    assert np.isclose(value, f(x.copy()), rtol=1e-13)
+    knetc.check_grads(f, x)

@@ -58,7 +58,7 @@ def transform(program, fn, wrt, entry, mutated=(), unread=False):
     resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases,
                         program.self_type)
     program.resolvers.append(resolver)
-    check_aliases(source, node.body, resolver)
+    check_aliases(source, node.body, resolver, params, entry)
     changed = mutated_names(node.body, resolver.mutations)  # objects changed in place
     node, result = anf(node, namer, active_names(node.body, wrt, _may_propagate,
                                                  resolver.mutations),

@@ -34,6 +34,14 @@ class ANF:
         if isinstance(stmt, ast.Assign):
             targets = stmt.targets
             if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                guard = getattr(stmt, "in_place_guard", None)  # set by the alias check
+                if guard is not None:
+                    others, where = guard
+                    out.append(ast.Expr(value=self.namer.call("check_in_place", [
+                        name(targets[0].id), ast.Constant(value=None, kind=None) if others
+                        is None else ast.Tuple(elts=[name(o) for o in others],
+                                               ctx=ast.Load()),
+                        ast.Constant(value=where, kind=None)])))
                 self.assign_to(targets[0].id, stmt.value, out)
             elif len(targets) == 1 and isinstance(targets[0], ast.Subscript):
                 self.setitem(targets[0], self.atom(stmt.value, out), out)
@@ -128,6 +136,10 @@ class ANF:
         index = self.index(target.slice, out)
         base = target.value
         inner = base if isinstance(base, ast.Name) else self.atom(base, out)
+        if not isinstance(inner, ast.Name):  # `g[0]` of a constant list stays inline
+            tmp = self.namer.temp_for(base)
+            out.append(assign(tmp, inner))
+            inner = name(tmp)
         out.append(ast.Assign(targets=[ast.Subscript(value=name(inner.id), slice=index,
                                                      ctx=ast.Store())],
                               value=value, type_comment=None))
@@ -185,7 +197,9 @@ class ANF:
             new = ast.BinOp(left=self.atom(node.left, out), op=node.op,
                             right=self.atom(node.right, out))
             if isinstance(node.op, ast.Add) and any(
-                    isinstance(side, (ast.List, ast.Tuple)) for side in (node.left, node.right)):
+                    isinstance(side, (ast.List, ast.Tuple)) or (
+                        isinstance(side, ast.Name) and side.id in self.sequences)
+                    for side in (node.left, node.right)):
                 new.joins_sequences = True  # `xs + [x]` joins lists; it does not add numbers
             return new
         if isinstance(node, ast.UnaryOp):
@@ -238,6 +252,41 @@ class ANF:
         return isinstance(func, ast.Name) and func.id not in self.locals
 
 
+def _sequence_names(body):
+    """Names every assignment of which is a list or tuple display, or a join of those
+    (`a = [x, x]; c = a + b`): their `+` joins sequences."""
+    values = {}
+    for stmt in body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Assign):
+                for t in sub.targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                            values.setdefault(n.id, []).append(
+                                sub.value if t is n else None)
+            elif isinstance(sub, (ast.For, ast.AugAssign)):
+                for n in ast.walk(sub.target):
+                    if isinstance(n, ast.Name):
+                        values.setdefault(n.id, []).append(None)
+    out, changed = set(), True
+    while changed:
+        changed = False
+        for var, vs in values.items():
+            if var not in out and all(_is_sequence(v, out) for v in vs):
+                out.add(var)
+                changed = True
+    return out
+
+
+def _is_sequence(value, known):
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return True
+    if isinstance(value, ast.Name):
+        return value.id in known
+    return isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and any(
+        _is_sequence(side, known) for side in (value.left, value.right))
+
+
 def _is_append(value):
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
         and value.func.attr == "append" and isinstance(value.func.value, (ast.Name,
@@ -248,5 +297,6 @@ def _is_append(value):
 def anf(fn_node, namer, active, local_names):
     """Normalize the body of `fn_node` in place; returns (fn_node, result name)."""
     normalizer = ANF(namer, active, local_names)
+    normalizer.sequences = _sequence_names(fn_node.body)
     fn_node.body = normalizer.block(fn_node.body)
     return fn_node, normalizer.result

@@ -1,7 +1,8 @@
 """Rewrite conveniences into the few forms the later passes handle.
 
-`x += e` becomes `x = x + e`; a `for` loop over anything but `range(...)` becomes a loop over
-indices, so the adjoint of each item flows back into the sequence it came from:
+`x += e` becomes `x = x + e`; `[x] * 3` becomes `[x, x, x]`; a `for` loop over anything but
+`range(...)` becomes a loop over indices, so the adjoint of each item flows back into the
+sequence it came from:
 
     for x, y in zip(xs, ys):        for i in range(min(len(xs), len(ys))):
         total += f(x, y)      ->        x = xs[i]
@@ -33,6 +34,18 @@ class Desugar(ast.NodeTransformer):
         new = assign(copy(node.target), ast.BinOp(left=target, op=node.op, right=node.value))
         new.augmented = True  # NumPy's `+=` is in place: the alias check must know
         return ast.copy_location(new, node)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Mult):  # [x] * 3 -> [x, x, x]: one rule, and the alias
+            for seq, n in ((node.left, node.right), (node.right, node.left)):  # check sees it
+                if isinstance(seq, (ast.List, ast.Tuple)) and isinstance(n, ast.Constant) \
+                        and type(n.value) is int and len(seq.elts) * max(n.value, 0) <= 256 \
+                        and all(isinstance(e, (ast.Name, ast.Constant)) for e in seq.elts):
+                    # (only names and constants: `[f(x)] * 3` holds one object, not three)
+                    elts = [copy(e) for _ in range(max(n.value, 0)) for e in seq.elts]
+                    return ast.copy_location(type(seq)(elts=elts, ctx=ast.Load()), node)
+        return node
 
     def visit_For(self, node):
         self.generic_visit(node)

@@ -64,3 +64,50 @@ def clear_grad(d, index):
     else:
         out[index] = None
     return out
+
+
+_IMMUTABLE = (int, float, complex, bool, np.generic, str, bytes, tuple, frozenset, type(None))
+
+
+def check_in_place(value, others, where):
+    """Refuse the in-place operator at `where` (file, line, text, what to write instead)
+    when NumPy would change an object knetc cannot follow: with `others` None, any mutable
+    value (it may be the caller's array); else one sharing memory with an argument in
+    `others` (the same array passed twice). A number is immutable: `s += 1.0` is fine."""
+    if isinstance(value, _IMMUTABLE):
+        return
+    if others is None:
+        why = "its object may also be held by the caller or another name"
+    elif any(_overlaps(value, leaf) for leaf in _leaves(others)):
+        why = "its memory is also reachable through another argument"
+    else:
+        return
+    from ..errors import KnetcSyntaxError
+    filename, lineno, text, instead = where
+    raise KnetcSyntaxError(
+        f"knetc cannot differentiate `{text}` here: it changes {_a(type(value).__name__)} "
+        f"in place and {why}, which knetc's gradient would not see", filename, lineno, text,
+        hint=f"Instead: write `{instead}` to make a new array, or copy it first.")
+
+
+def _leaves(tree):
+    if isinstance(tree, (list, tuple)):
+        for item in tree:
+            yield from _leaves(item)
+    elif isinstance(tree, dict):
+        for item in tree.values():
+            yield from _leaves(item)
+    elif hasattr(tree, "__dict__") and not isinstance(tree, (np.ndarray, KnetArray)):
+        yield from _leaves(list(vars(tree).values()))
+    yield tree
+
+
+def _overlaps(value, leaf):
+    if value is leaf:
+        return True
+    return type(value) is np.ndarray and type(leaf) is np.ndarray \
+        and np.may_share_memory(value, leaf)
+
+
+def _a(noun):
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
