@@ -215,6 +215,8 @@ class _Aliases:
                         state.origin(_names_in([value])))
             elif isinstance(target, ast.Name):
                 var = target.id
+                for held in state.holders.values():  # containers hold var's old object
+                    held.discard(var)
                 self.track_views(var, value, state)
                 state.holders.pop(var, None)
                 state.lent.pop(var, None)

@@ -110,4 +110,6 @@ def _overlaps(value, leaf):
 
 
 def _a(noun):
+    if noun == "ndarray":
+        return "a NumPy array"
     return ("an " if noun[0] in "aeiou" else "a ") + noun
