@@ -107,6 +107,13 @@ class Resolver:
         keywords = {k.arg: k.value for k in call.keywords}
         if self._is_static(func):
             obj = self.lookup(func)
+            if getattr(obj, "_knetc_target", None) is not None:
+                raise self._error(call, f"`{expr_text(call)}`, a gradient made by knetc.grad "
+                                  "or knetc.value_and_grad: higher-order derivatives are not "
+                                  "supported yet",
+                                  "differentiate a function that computes the derivative "
+                                  "you need by hand, or call the gradient outside the "
+                                  "differentiated function")
             if obj in NONDIFF or _is_nondiff_builtin(obj) or _is_random(obj):
                 return None
             rule = RULES.get(obj) if _hashable(obj) else None
