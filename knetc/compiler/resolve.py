@@ -5,12 +5,12 @@ is looked up in the table; `x.sum(axis=0)` resolves by method name to the `.sum`
 `a @ b` by operator. A value that reaches a function with no rule is an error here, before
 anything runs.
 """
-import builtins
 import inspect
 
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
 from .mutation import mutated_params, returns_param
+from .scope import MISSING, Scope
 from .syntax import ast, const, expr_text
 
 _OPERATORS = {
@@ -48,21 +48,12 @@ class MethodCall:
 
 
 class Resolver:
-    def __init__(self, source, local_names, aliases, self_type=None):
+    def __init__(self, source, local_names, aliases, self_type=None, scope=None):
         self.source = source
-        fn = source.fn
-        self.namespace = dict(vars(builtins))
         self.aliases = aliases  # names in generated code that stand for runtime helpers
         self.self_type = self_type  # for methods: the class `self.method()` is looked up in
-        self.cells = set(fn.__code__.co_freevars)
-        self.deps = {}  # the module globals the generated code was compiled against
-        self.namespace.update(fn.__globals__)
-        if fn.__closure__:
-            for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
-                try:
-                    self.namespace[var] = cell.cell_contents
-                except ValueError:
-                    pass
+        self.scope = scope or Scope(source.fn)  # records what each name resolved to
+        self.deps = self.scope.deps
         self.locals = local_names
 
     def propagates(self, value):
@@ -200,7 +191,8 @@ class Resolver:
             cls = fn.__globals__.get(owner.split(".")[0])
             for part in owner.split(".")[1:]:
                 cls = getattr(cls, part, None)
-        method = getattr(cls, func.attr, None) if cls is not None else None
+        # watched: a method replaced on the class later makes the code stale
+        method = self.scope.watch(cls, func.attr) if cls is not None else None
         return method if inspect.isfunction(method) else None
 
     def _user_call(self, fn, call, keywords):
@@ -212,19 +204,19 @@ class Resolver:
         return UserCall(fn, dict(bound.arguments), call)
 
     def lookup(self, func):
+        """The object a static name or attribute chain (`np.exp`, `helpmod.act`) is now."""
         if isinstance(func, ast.Name) and func.id in self.aliases:
             return self.aliases[func.id]
-        root = func
+        attrs, root = [], func
         while isinstance(root, ast.Attribute):
+            attrs.append(root.attr)
             root = root.value
-        module = self.source.fn.__globals__
-        if isinstance(root, ast.Name) and root.id in module and root.id not in self.cells:
-            self.deps[(id(module), root.id)] = (module, root.id, module[root.id])
-        try:
-            return eval(expr_text(func), self.namespace)  # noqa: S307 (names, attributes)
-        except Exception:
+        obj = self.scope.resolve(root.id, reversed(attrs)) if isinstance(root, ast.Name) \
+            else MISSING
+        if obj is MISSING:
             raise self._error(func, f"`{expr_text(func)}`, which is not defined when the "
                               "gradient is compiled", "define it before calling the gradient")
+        return obj
 
     def _is_static(self, func):
         while isinstance(func, ast.Attribute):
