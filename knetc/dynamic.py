@@ -10,12 +10,20 @@ import inspect
 from .compiler import compile_pair
 from .compiler.mutation import mutated_params
 from .compiler.resolve import user_function
+from .rules import RULES
+from .rules.dynamic import vjp
 
 _pairs = {}
 
 
 def forward(stack, obj, name, args):
     method = getattr(type(obj), name, None)
+    if not inspect.isfunction(method) and "." + name in RULES:  # an array's `.sum`: its rule
+        result = getattr(obj, name)(*args)
+        operands = (obj, *args)
+        stack.append(lambda stack, g: tuple(vjp("." + name, i)(g, result, *operands)
+                                            for i in range(len(operands))))
+        return result
     if not inspect.isfunction(method):
         owner = type(obj).__name__
         raise TypeError(f"knetc has no adjoint rule for {owner}.{name}; define one with "

@@ -9,6 +9,7 @@ import inspect
 
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
+from .methods import bound_user_method, library_method_key, user_method_names
 from .mutation import mutated_params, returns_param
 from .scope import MISSING, Scope
 from .syntax import ast, const, expr_text
@@ -114,6 +115,15 @@ class Resolver:
                                   f"define one with @knetc.adjoint({obj.__name__})")
             if rule is None and inspect.isfunction(obj):
                 return self._user_call(obj, call, keywords)
+            if rule is None and bound_user_method(obj) is not None and not getattr(
+                    call, "discarded", False):  # s.sum(w), S a class of the user's
+                return self._user_call(bound_user_method(obj), ast.Call(
+                    func=func, args=[func.value] + call.args, keywords=call.keywords), keywords)
+            key = library_method_key(obj, func.attr) if rule is None and isinstance(
+                func, ast.Attribute) else None
+            if key is not None:  # W.dot(x) for a global array W: the array's own method
+                return None if key in NONDIFF else self._bind(
+                    RULES[key], [func.value] + call.args, keywords, call)
             if rule is None and getattr(call, "discarded", False) and not _mutates(obj):
                 return None  # print-like: its result is not used, and it changes nothing
             if rule is None:
@@ -132,6 +142,13 @@ class Resolver:
             return Binding(RULES["call"], {"fn": func, "items": tuple(call.args)})
         if isinstance(func, ast.Attribute):  # a method of a local value
             key = "." + func.attr
+            if (key in NONDIFF or key in RULES) and func.attr in self._user_methods():
+                # a user class in reach has a method of that name: found at run time
+                if keywords:
+                    raise self._error(call, f"`{expr_text(call)}` with keyword arguments, "
+                                      f"where `{func.attr}` may be a method of your own class",
+                                      "pass the method's arguments by position")
+                return MethodCall(func.value, func.attr, call.args)
             if key in NONDIFF:
                 return None
             if key in RULES:
@@ -142,6 +159,11 @@ class Resolver:
             return MethodCall(func.value, func.attr, call.args)  # found at run time
         raise self._error(call, "a call through a local variable",
                           "call the function by its global name")
+
+    def _user_methods(self):
+        if not hasattr(self, "_method_names"):
+            self._method_names = user_method_names(self.scope, self.self_type)
+        return self._method_names
 
     def mutations(self, call):
         """Names of the arguments that a call to a user function mutates in place."""
