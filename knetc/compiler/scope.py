@@ -69,9 +69,12 @@ class Dependencies:
     (the common case) by one dict lookup each, the rest by resolving them again."""
 
     def __init__(self, deps):
-        self.plain, self.other = [], []
+        self.plain, self.dotted, self.other = [], [], []
         for holder, key, attrs, value in deps:
-            if type(holder) is dict and not attrs and key in holder:
+            if type(holder) is dict and len(attrs) == 1 \
+                    and type(holder.get(key)) is types.ModuleType:  # np.exp: inlined
+                self.dotted.append((holder, key, attrs[0], value))
+            elif type(holder) is dict and not attrs and key in holder:
                 self.plain.append((holder, key, value))
             elif type(holder) is dict and not attrs:  # a builtin: shadowed if defined later
                 self.plain.append((holder, key, MISSING))
@@ -79,11 +82,14 @@ class Dependencies:
                 self.other.append((holder, key, attrs, value))
 
     def __len__(self):
-        return len(self.plain) + len(self.other)
+        return len(self.plain) + len(self.dotted) + len(self.other)
 
     def stale(self):
         for namespace, key, obj in self.plain:
             if namespace.get(key, MISSING) is not obj:
+                return True
+        for namespace, key, attr, obj in self.dotted:
+            if getattr(namespace.get(key, MISSING), attr, MISSING) is not obj:
                 return True
         for holder, key, attrs, obj in self.other:
             now = current(holder, key, attrs)
