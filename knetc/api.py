@@ -1,10 +1,12 @@
 """The public entry points: grad, value_and_grad and source."""
 import functools
 import inspect
+import linecache
 import sys
 import weakref
 
 from .compiler import compile_gradient, parse_and_check
+from .errors import NoAdjointError
 from .locate import relocate
 
 _cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
@@ -39,6 +41,8 @@ def _make(f, argnums, pick, kind):
     if not callable(f):
         raise TypeError(f"knetc.{kind} expects a function, got {type(f).__name__}")
     argnums = _normalize(argnums)
+    if getattr(f, "_knetc_target", None) is not None:
+        raise _higher_order(kind)
     if inspect.ismethod(f):  # grad(model.loss): differentiate the function, self bound
         shifted = tuple(a + 1 for a in argnums) if isinstance(argnums, tuple) else argnums + 1
         inner = _make(f.__func__, shifted, pick, kind)
@@ -75,6 +79,19 @@ def _make(f, argnums, pick, kind):
 
     gradient._knetc_target = (f, argnums)
     return gradient
+
+
+def _higher_order(kind):
+    """The refusal of knetc.grad(knetc.grad(f)), at the user's line that asked for it."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("knetc"):
+        frame = frame.f_back
+    filename, lineno = (frame.f_code.co_filename, frame.f_lineno) if frame else (None, None)
+    return NoAdjointError(
+        f"knetc cannot differentiate a gradient made by knetc.{kind}: higher-order "
+        "derivatives are not supported yet", filename, lineno,
+        linecache.getline(filename, lineno) if filename else None,
+        hint="Instead: differentiate a function that computes the first derivative by hand.")
 
 
 def grad(f=None, argnums=0):

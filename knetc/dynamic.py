@@ -10,23 +10,32 @@ import inspect
 from .compiler import compile_pair
 from .compiler.mutation import mutated_params
 from .compiler.resolve import user_function
+from .rules import RULES
+from .rules.dynamic import vjp
 
 _pairs = {}
 
 
 def forward(stack, obj, name, args):
     method = getattr(type(obj), name, None)
+    if not inspect.isfunction(method) and "." + name in RULES:  # an array's `.sum`: its rule
+        result = getattr(obj, name)(*args)
+        operands = (obj, *args)
+        stack.append(lambda stack, g: tuple(vjp("." + name, i)(g, result, *operands)
+                                            for i in range(len(operands))))
+        return result
     if not inspect.isfunction(method):
         owner = type(obj).__name__
         raise TypeError(f"knetc has no adjoint rule for {owner}.{name}; define one with "
                         f"@knetc.adjoint, or call a function knetc knows")
-    if method not in _pairs:
+    compiled = _pairs.get(method)
+    if compiled is None or compiled.stale():  # stale: something it calls was rebound
         if mutated_params(method, user_function):
             raise TypeError(f"knetc cannot differentiate calling {type(obj).__name__}.{name}, "
                             "which mutates its arguments, through an object it finds at run "
                             "time; call it as a function by its own name")
-        _pairs[method] = compile_pair(method).function
-    fwd, bwd = _pairs[method]
+        compiled = _pairs[method] = compile_pair(method)
+    fwd, bwd = compiled.function
     result = fwd(stack, obj, *args)
     stack.append(bwd)
     return result

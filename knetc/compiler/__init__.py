@@ -25,6 +25,8 @@ from .resolve import Resolver
 from .reverse import Reverse
 from .release import computed_names, release, top_level_names
 from .saves import prune_saves
+from .scope import Scope
+from .shadowing import unshadow
 from .shapes import save_shapes_only
 from .xent import fuse_xent
 from .syntax import ast, assign, name, names_loaded, names_stored, parse_function, to_source
@@ -51,12 +53,14 @@ def transform(program, fn, wrt, entry, mutated=(), unread=False):
     namer = Namer(every_name | set(params) | set(dir(builtins)) | set(HELPERS) | {"np"},
                   every_name)
     program.alias_maps.append(namer.aliases)
+    scope = Scope(fn)
+    unshadow(node, params, scope, namer)                           # `enumerate` of the user's
     comprehensions(source, namer)                                  # loops, inlined lambdas
     jumps(node, namer)                                             # break, continue, return
     desugar(node, namer)                                           # x += e, for over items
     show("desugared", fn, node)
     resolver = Resolver(source, set(params) | names_stored(node.body), namer.aliases,
-                        program.self_type)
+                        program.self_type, scope)
     program.resolvers.append(resolver)
     check_aliases(source, node.body, resolver, params, entry)
     changed = mutated_names(node.body, resolver.mutations)  # objects changed in place

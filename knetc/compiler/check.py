@@ -40,6 +40,10 @@ def check(source):
     """Raise KnetcSyntaxError at the first construct outside the supported subset."""
     node = source.node
     if node.args.vararg or node.args.kwarg:
+        if hasattr(source.fn, "__wrapped__"):  # a decorator's wrapper: knetc runs it as is
+            _fail(source, node, f"the wrapper that a decorator put around "
+                  f"{source.fn.__name__!r}: it takes `*args`/`**kwargs`",
+                  "give the wrapper named parameters, or call the undecorated function")
         _fail(source, node, "`*args`/`**kwargs` parameters", "name each parameter")
     for stmt in node.body:
         for sub in ast.walk(stmt):

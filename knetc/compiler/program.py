@@ -14,27 +14,24 @@ import types
 from .emit import Comments, function_def
 from .release import release
 from .saves import prune_saves
+from .scope import Dependencies
 from .syntax import assign, ast, call, name, names_loaded
 
 
 class Compiled:
     """A generated gradient: `function(*args) -> (value, gradient)` and its source text.
 
-    `deps` lists (module globals, name, object) for each global the code was compiled
-    against; if one is rebound (a function redefined in a notebook), the code is stale.
+    `deps` records what each name and attribute chain the code was compiled against
+    resolved to (scope.py); if one now resolves differently (a function redefined in a
+    notebook, `helpmod.act = np.exp`, a method replaced on its class), the code is stale.
     """
 
     def __init__(self, function, text, wrt, deps=()):
         self.function = function
         self.text = text
         self.wrt = wrt
-        self.deps = list(deps)
-
-    def stale(self):
-        return any(namespace.get(key, _MISSING) is not obj for namespace, key, obj in self.deps)
-
-
-_MISSING = object()
+        self.deps = Dependencies(deps)
+        self.stale = self.deps.stale
 
 
 class Program:

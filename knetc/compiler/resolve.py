@@ -5,12 +5,13 @@ is looked up in the table; `x.sum(axis=0)` resolves by method name to the `.sum`
 `a @ b` by operator. A value that reaches a function with no rule is an error here, before
 anything runs.
 """
-import builtins
 import inspect
 
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
+from .methods import bound_user_method, library_method_key, user_method_names
 from .mutation import mutated_params, returns_param
+from .scope import MISSING, Scope
 from .syntax import ast, const, expr_text
 
 _OPERATORS = {
@@ -48,21 +49,12 @@ class MethodCall:
 
 
 class Resolver:
-    def __init__(self, source, local_names, aliases, self_type=None):
+    def __init__(self, source, local_names, aliases, self_type=None, scope=None):
         self.source = source
-        fn = source.fn
-        self.namespace = dict(vars(builtins))
         self.aliases = aliases  # names in generated code that stand for runtime helpers
         self.self_type = self_type  # for methods: the class `self.method()` is looked up in
-        self.cells = set(fn.__code__.co_freevars)
-        self.deps = {}  # the module globals the generated code was compiled against
-        self.namespace.update(fn.__globals__)
-        if fn.__closure__:
-            for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
-                try:
-                    self.namespace[var] = cell.cell_contents
-                except ValueError:
-                    pass
+        self.scope = scope or Scope(source.fn)  # records what each name resolved to
+        self.deps = self.scope.deps
         self.locals = local_names
 
     def propagates(self, value):
@@ -107,6 +99,13 @@ class Resolver:
         keywords = {k.arg: k.value for k in call.keywords}
         if self._is_static(func):
             obj = self.lookup(func)
+            if getattr(obj, "_knetc_target", None) is not None:
+                raise self._error(call, f"`{expr_text(call)}`, a gradient made by knetc.grad "
+                                  "or knetc.value_and_grad: higher-order derivatives are not "
+                                  "supported yet",
+                                  "differentiate a function that computes the derivative "
+                                  "you need by hand, or call the gradient outside the "
+                                  "differentiated function")
             if obj in NONDIFF or _is_nondiff_builtin(obj) or _is_random(obj):
                 return None
             rule = RULES.get(obj) if _hashable(obj) else None
@@ -116,6 +115,15 @@ class Resolver:
                                   f"define one with @knetc.adjoint({obj.__name__})")
             if rule is None and inspect.isfunction(obj):
                 return self._user_call(obj, call, keywords)
+            if rule is None and bound_user_method(obj) is not None and not getattr(
+                    call, "discarded", False):  # s.sum(w), S a class of the user's
+                return self._user_call(bound_user_method(obj), ast.Call(
+                    func=func, args=[func.value] + call.args, keywords=call.keywords), keywords)
+            key = library_method_key(obj, func.attr) if rule is None and isinstance(
+                func, ast.Attribute) else None
+            if key is not None:  # W.dot(x) for a global array W: the array's own method
+                return None if key in NONDIFF else self._bind(
+                    RULES[key], [func.value] + call.args, keywords, call)
             if rule is None and getattr(call, "discarded", False) and not _mutates(obj):
                 return None  # print-like: its result is not used, and it changes nothing
             if rule is None:
@@ -134,6 +142,13 @@ class Resolver:
             return Binding(RULES["call"], {"fn": func, "items": tuple(call.args)})
         if isinstance(func, ast.Attribute):  # a method of a local value
             key = "." + func.attr
+            if (key in NONDIFF or key in RULES) and func.attr in self._user_methods():
+                # a user class in reach has a method of that name: found at run time
+                if keywords:
+                    raise self._error(call, f"`{expr_text(call)}` with keyword arguments, "
+                                      f"where `{func.attr}` may be a method of your own class",
+                                      "pass the method's arguments by position")
+                return MethodCall(func.value, func.attr, call.args)
             if key in NONDIFF:
                 return None
             if key in RULES:
@@ -144,6 +159,11 @@ class Resolver:
             return MethodCall(func.value, func.attr, call.args)  # found at run time
         raise self._error(call, "a call through a local variable",
                           "call the function by its global name")
+
+    def _user_methods(self):
+        if not hasattr(self, "_method_names"):
+            self._method_names = user_method_names(self.scope, self.self_type)
+        return self._method_names
 
     def mutations(self, call):
         """Names of the arguments that a call to a user function mutates in place."""
@@ -193,7 +213,8 @@ class Resolver:
             cls = fn.__globals__.get(owner.split(".")[0])
             for part in owner.split(".")[1:]:
                 cls = getattr(cls, part, None)
-        method = getattr(cls, func.attr, None) if cls is not None else None
+        # watched: a method replaced on the class later makes the code stale
+        method = self.scope.watch(cls, func.attr) if cls is not None else None
         return method if inspect.isfunction(method) else None
 
     def _user_call(self, fn, call, keywords):
@@ -205,19 +226,19 @@ class Resolver:
         return UserCall(fn, dict(bound.arguments), call)
 
     def lookup(self, func):
+        """The object a static name or attribute chain (`np.exp`, `helpmod.act`) is now."""
         if isinstance(func, ast.Name) and func.id in self.aliases:
             return self.aliases[func.id]
-        root = func
+        attrs, root = [], func
         while isinstance(root, ast.Attribute):
+            attrs.append(root.attr)
             root = root.value
-        module = self.source.fn.__globals__
-        if isinstance(root, ast.Name) and root.id in module and root.id not in self.cells:
-            self.deps[(id(module), root.id)] = (module, root.id, module[root.id])
-        try:
-            return eval(expr_text(func), self.namespace)  # noqa: S307 (names, attributes)
-        except Exception:
+        obj = self.scope.resolve(root.id, reversed(attrs)) if isinstance(root, ast.Name) \
+            else MISSING
+        if obj is MISSING:
             raise self._error(func, f"`{expr_text(func)}`, which is not defined when the "
                               "gradient is compiled", "define it before calling the gradient")
+        return obj
 
     def _is_static(self, func):
         while isinstance(func, ast.Attribute):

@@ -53,9 +53,14 @@ class FunctionSource:
 def parse_function(fn):
     """Parse `fn`'s source into a gast FunctionDef whose line numbers are the file's."""
     name = getattr(fn, "__name__", repr(fn))
+    # The function's own code, never inspect's unwrapping through `__wrapped__`: a
+    # `functools.wraps` wrapper is compiled as the wrapper it is (its `f` a closure cell).
+    code = getattr(fn, "__code__", None)
     try:
-        lines, start = inspect.getsourcelines(fn)
-        filename = inspect.getsourcefile(fn) or inspect.getfile(fn)
+        if code is None:
+            raise TypeError(f"{type(fn).__name__} is not a Python function")
+        lines, start = inspect.getsourcelines(code)
+        filename = inspect.getsourcefile(code) or code.co_filename
     except (OSError, TypeError) as exc:
         raise KnetcError(
             f"knetc cannot read the source of {name!r} ({exc}). knetc differentiates Python "

@@ -1,0 +1,373 @@
+"""Issue 11, cases 1, 3 and 7 (methods, builtins): names, functions and methods are resolved
+by what they are when the gradient runs, never by spelling, a stale compile or
+`__wrapped__`. Each value is checked against plain Python, each gradient against central
+finite differences (knetc.check_grads), each refusal by its type, file and line.
+"""
+import functools
+import importlib.util
+import inspect
+import types
+
+import numpy as np
+import pytest
+
+import knetc
+from knetc.errors import KnetcSyntaxError, NoAdjointError
+
+X = np.array([0.3, -0.7, 1.1])
+
+
+def _agrees(f, *args):
+    """knetc's value equals Python's, and its gradient matches finite differences."""
+    value, _ = knetc.value_and_grad(f)(*args)
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12)
+    knetc.check_grads(f, *args)
+
+
+def _line_of(fn, needle):
+    lines, start = inspect.getsourcelines(fn)
+    return next(start + k for k, line in enumerate(lines) if needle in line)
+
+
+def _module(tmp_path, name, text):
+    """A module from source text, so module-level names can shadow builtins."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- case 1: decorators
+
+
+def scaled(f):
+    @functools.wraps(f)
+    def wrapper(x):
+        return 2.0 * f(x)
+    return wrapper
+
+
+def plain_scaled(f):  # no functools.wraps: no __wrapped__
+    def wrapper(x):
+        return 3.0 * f(x)
+    return wrapper
+
+
+def times(k):  # a decorator with arguments
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(x):
+            return k * f(x) + k
+        return wrapper
+    return decorate
+
+
+@scaled
+def wrapped_sin(x):
+    return np.sin(x)
+
+
+@plain_scaled
+def plain_sin(x):
+    return np.sin(x)
+
+
+@times(4.0)
+def times_tanh(x):
+    return np.tanh(x)
+
+
+def test_wraps_decorator_is_compiled_not_stripped():
+    # issue 11 case 1: knetc read `wrapped_sin` through __wrapped__ (half the value, cos(x))
+    def loss(x):
+        return np.sum(wrapped_sin(x))
+    _agrees(loss, X)
+    np.testing.assert_allclose(knetc.grad(loss)(X), 2.0 * np.cos(X))
+
+
+def test_plain_and_parametrized_decorators():
+    def loss(x):
+        return np.sum(plain_sin(x)) + np.sum(times_tanh(x))
+    _agrees(loss, X)
+
+
+@scaled
+def decorated_loss(x):
+    return np.sum(np.sin(x) * x)
+
+
+def test_grad_of_a_decorated_loss():
+    _agrees(decorated_loss, X)
+    np.testing.assert_allclose(knetc.grad(decorated_loss)(X),
+                               2.0 * (np.cos(X) * X + np.sin(X)))
+
+
+def forwarding(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+    return wrapper
+
+
+@forwarding
+def forwarded_sin(x):
+    return np.sin(x)
+
+
+def test_wrapper_knetc_cannot_read_is_refused_not_unwrapped():
+    def loss(x):
+        return np.sum(forwarded_sin(x))
+    with pytest.raises(KnetcSyntaxError, match="wrapper that a decorator") as info:
+        knetc.grad(loss)(X)
+    assert info.value.filename == __file__
+    assert info.value.lineno == _line_of(forwarding, "def wrapper(*args")
+
+
+def inner(x):
+    return (x * x).sum()
+
+
+dinner = knetc.grad(inner)
+dcube = knetc.grad(lambda x: x ** 3)
+
+
+def outer(x):
+    return (dinner(x) * x).sum()
+
+
+def through_gradient(x):
+    return dcube(x)
+
+
+@pytest.mark.parametrize("f, needle", [(outer, "dinner(x)"), (through_gradient, "dcube(x)")])
+def test_gradient_called_inside_a_differentiated_function_is_refused(f, needle):
+    # issue 11 case 1: knetc differentiated `inner` itself (1.253 vs 3.58; 27.0 vs 18.0)
+    with pytest.raises(NoAdjointError, match="higher-order derivatives are not supported") \
+            as info:
+        knetc.grad(f)(X if f is outer else 3.0)
+    assert info.value.filename == __file__ and info.value.lineno == _line_of(f, needle)
+
+
+def test_grad_of_grad_is_refused_at_the_users_line():
+    with pytest.raises(NoAdjointError, match="higher-order derivatives") as info:
+        knetc.grad(knetc.grad(inner))  # the line named
+    assert info.value.filename == __file__
+    assert info.value.lineno == _line_of(test_grad_of_grad_is_refused_at_the_users_line,
+                                         "# the line named")
+
+
+# ---------------------------------------------------------------- case 3: rebinding
+
+helpmod = types.ModuleType("helpmod")
+helpmod.act = np.tanh
+
+
+def through_module_attribute(x):
+    return np.sum(helpmod.act(x))
+
+
+def helper_through_module(x):
+    return helpmod.act(x) * 2.0
+
+
+def through_helper(x):
+    return np.sum(helper_through_module(x))
+
+
+@pytest.mark.parametrize("loss", [through_module_attribute, through_helper])
+def test_rebinding_a_module_attribute_recompiles(loss):
+    # issue 11 case 3: `helpmod.act = np.exp` kept running the tanh code
+    g = knetc.value_and_grad(loss)
+    g(X)
+    try:
+        helpmod.act = np.exp
+        value, grad = g(X)
+        np.testing.assert_allclose(value, loss(X))
+        knetc.check_grads(loss, X, grad_fn=knetc.grad(loss))
+        np.testing.assert_allclose(grad, np.exp(X) * (2.0 if loss is through_helper else 1.0))
+    finally:
+        helpmod.act = np.tanh
+
+
+def test_rebinding_a_closure_cell_recompiles():
+    act = np.tanh
+
+    def loss(x):
+        return np.sum(act(x))
+    g = knetc.grad(loss)
+    np.testing.assert_allclose(g(X), 1 - np.tanh(X) ** 2)
+    act = np.cos  # noqa: F841 (read by loss through its cell)
+    np.testing.assert_allclose(g(X), -np.sin(X))
+
+
+class Model:
+    def predict(self, x):
+        return np.tanh(x)
+
+    def loss(self, x):
+        return np.sum(self.predict(x))
+
+
+class Layer:
+    def apply(self, x):
+        return helpmod.act(x)
+
+
+def test_replacing_a_method_on_its_class_recompiles():
+    original = Model.predict
+    g = knetc.grad(Model.loss, argnums=1)
+    model = Model()
+    np.testing.assert_allclose(g(model, X), 1 - np.tanh(X) ** 2)
+    try:
+        Model.predict = lambda self, x: np.exp(x)
+        np.testing.assert_allclose(g(model, X), np.exp(X))
+    finally:
+        Model.predict = original
+
+
+def test_method_found_at_run_time_recompiles():
+    def loss(x, layers):
+        for layer in layers:
+            x = layer.apply(x)
+        return np.sum(x)
+    layers = [Layer(), Layer()]
+    g = knetc.grad(loss)
+    g(X, layers)
+    try:
+        helpmod.act = np.sin
+        np.testing.assert_allclose(g(X, layers), np.cos(np.sin(X)) * np.cos(X))
+    finally:
+        helpmod.act = np.tanh
+
+
+# ---------------------------------------------------------------- case 7: methods
+
+
+class S:
+    def sum(self, w):
+        return np.sum(w * 9.0)
+
+    def dot(self, w):
+        return np.sum(w * w * 2.0)
+
+
+s = S()
+W = np.array([[1.0, 2.0, 0.5], [3.0, -4.0, 1.5]])
+
+
+def user_sum(w):
+    return s.sum(w) * 3
+
+
+def user_dot(w):
+    return s.dot(w)
+
+
+def array_dot(w):
+    return np.sum(W.dot(w) ** 2)
+
+
+@pytest.mark.parametrize("loss", [user_sum, user_dot, array_dot])
+def test_method_of_a_global_is_what_it_is(loss):
+    # issue 11 case 7: s.sum(w) was differentiated as ndarray.sum ([0,0]; dot crashed)
+    _agrees(loss, X)
+
+
+def test_user_sum_exact():
+    np.testing.assert_allclose(knetc.grad(user_sum)(X), [27.0, 27.0, 27.0])
+
+
+class Parser:
+    def __init__(self):
+        self.table = {"a": 2.0}
+
+    def get(self, key, w):
+        return np.sum(w * self.table[key])
+
+
+class Holder:
+    def __init__(self):
+        self.parser = Parser()
+
+    def loss(self, w):
+        return self.parser.get("a", w) * 3.0
+
+
+def test_attribute_chain_method_is_not_dict_get():
+    holder = Holder()
+    value, grad = knetc.value_and_grad(Holder.loss, argnums=1)(holder, X)
+    assert value == pytest.approx(holder.loss(X))
+    np.testing.assert_allclose(grad, [6.0, 6.0, 6.0])
+
+
+def local_receivers(w, obj):
+    # obj is an S, w an array: both spell `.sum` and `.dot`
+    return obj.sum(w) + w.sum() + np.sum(w.dot(w)) + obj.dot(w)
+
+
+def test_method_of_a_local_value_dispatches_by_its_class():
+    _agrees(local_receivers, X, s)
+
+
+# ---------------------------------------------------------------- case 7: builtins
+
+SHADOWING = '''
+import numpy as np
+
+
+def enumerate(xs):
+    return [(2.0 * i + 1.0, 3.0 * xs[i]) for i in range(len(xs))]
+
+
+def reversed(xs):
+    return [xs[0] * 4.0]
+
+
+def zip(a, b):
+    return [(a[0], b[-1])]
+
+
+def sum(xs):
+    return np.sum(xs) * 10.0
+
+
+def loss(x):
+    t = 0.0
+    for i, v in enumerate([x, x * 2.0]):
+        t = t + i * np.sum(v)
+    for v in reversed([x, x * 5.0]):
+        t = t + np.sum(v)
+    for a, b in zip([x, x], [x * 3.0, x * 7.0]):
+        t = t + np.sum(a * b)
+    return t + sum(x)
+'''
+
+
+def test_module_globals_named_like_builtins(tmp_path):
+    # issue 11 case 7: `enumerate` defined at module level was desugared as the builtin
+    module = _module(tmp_path, "shadowing_globals", SHADOWING)
+    _agrees(module.loss, X)
+
+
+def test_closure_and_parameter_named_like_builtins():
+    def enumerate(xs):
+        return [(5.0, xs[0])]
+
+    def loss(x, len):
+        t = 0.0
+        for i, v in enumerate([x]):
+            t = t + i * np.sum(v)
+        return t * len(x)
+    _agrees(loss, X, np.sum)
+
+
+def test_defining_a_shadowing_global_later_recompiles(tmp_path):
+    module = _module(tmp_path, "shadowing_later", "import numpy as np\n\n\n"
+                     "def loss(x):\n    return np.sum(x) * len(x)\n")
+    g = knetc.grad(module.loss)
+    np.testing.assert_allclose(g(X), [3.0, 3.0, 3.0])
+    module.len = lambda x: 2.0 * np.sum(x)
+    _agrees(module.loss, X)
+    np.testing.assert_allclose(g(X), 4.0 * np.sum(X) * np.ones(3))
