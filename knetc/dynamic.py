@@ -1,5 +1,8 @@
 """Calls whose function is known only at run time: methods of objects that hold parameters.
 
+A differentiated value that is called, `f(x)` with f a callable object, runs its class's
+`__call__` the same way, with f as `self`.
+
 In `for layer in self.layers: x = layer.apply(x)`, which `apply` runs depends on each
 layer's class. The generated code calls `method_forward(stack, layer, "apply", x)`, which
 finds the method, compiles its forward/backward pair once per method, runs the forward
@@ -16,6 +19,8 @@ _pairs = {}
 
 def forward(stack, obj, name, args):
     method = getattr(type(obj), name, None)
+    if name == "__call__" and not inspect.isfunction(method):
+        return _call_function(stack, obj, args)
     if not inspect.isfunction(method):
         owner = type(obj).__name__
         raise TypeError(f"knetc has no adjoint rule for {owner}.{name}; define one with "
@@ -29,6 +34,16 @@ def forward(stack, obj, name, args):
     fwd, bwd = _pairs[method]
     result = fwd(stack, obj, *args)
     stack.append(bwd)
+    return result
+
+
+def _call_function(stack, fn, args):
+    """`f(x)` where the differentiated value f is a function with a rule (`np.tanh` held in
+    the parameters): the rule's adjoints for the arguments, none for f itself."""
+    from .rules.dynamic import vjp
+    rules = [vjp(fn, i) for i in range(len(args))]  # refuses a function without a rule
+    result = fn(*args)
+    stack.append(lambda stack, g: (None,) + tuple(r(g, result, *args) for r in rules))
     return result
 
 
