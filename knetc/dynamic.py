@@ -13,6 +13,8 @@ import inspect
 from .compiler import compile_pair
 from .compiler.mutation import mutated_params
 from .compiler.resolve import user_function
+from .pytree import attributes, is_object
+from .runtime.grads import GradDict
 
 _pairs = {}
 
@@ -21,6 +23,8 @@ def forward(stack, obj, name, args):
     method = getattr(type(obj), name, None)
     if name == "__call__" and not inspect.isfunction(method):
         return _call_function(stack, obj, args)
+    if method is None and is_object(obj) and callable(attributes(obj).get(name)):
+        return _call_attribute(stack, obj, name, args)
     if not inspect.isfunction(method):
         owner = type(obj).__name__
         raise TypeError(f"knetc has no adjoint rule for {owner}.{name}; define one with "
@@ -44,6 +48,20 @@ def _call_function(stack, fn, args):
     rules = [vjp(fn, i) for i in range(len(args))]  # refuses a function without a rule
     result = fn(*args)
     stack.append(lambda stack, g: (None,) + tuple(r(g, result, *args) for r in rules))
+    return result
+
+
+def _call_attribute(stack, obj, name, args):
+    """`self.layer(x)` where `layer` is an attribute holding a callable object or function:
+    its adjoint comes back under the attribute's name."""
+    result = forward(stack, attributes(obj)[name], "__call__", args)
+    inner = stack.pop()
+
+    def attribute_backward(stack, g):
+        grads = inner(stack, g)
+        return (None if grads[0] is None else GradDict({name: grads[0]}),) + tuple(grads[1:])
+
+    stack.append(attribute_backward)
     return result
 
 

@@ -108,14 +108,14 @@ def test_argnums_tuple():
     check_grads(three_args, a, 2, b, 0.7, argnums=3, grad_fn=lambda a, k, b, c: 3 * c ** 2)
 
 
-def test_default_grad_fn_is_knetc_grad(monkeypatch):
+def test_default_grad_fn_is_knetc_value_and_grad(monkeypatch):
     seen = {}
 
-    def fake_grad(f, argnums=0):
+    def fake_value_and_grad(f, argnums=0):
         seen["f"], seen["argnums"] = f, argnums
-        return lambda a, k, b, c: (b * k, 3 * c ** 2)
+        return lambda a, k, b, c: (three_args(a, k, b, c), (b * k, 3 * c ** 2))
 
-    monkeypatch.setattr(knetc.api, "grad", fake_grad)
+    monkeypatch.setattr(knetc.api, "value_and_grad", fake_value_and_grad)
     check_grads(three_args, rng.standard_normal(3), 2, rng.standard_normal(3), 0.7,
                 argnums=(0, 3))
     assert seen == {"f": three_args, "argnums": (0, 3)}

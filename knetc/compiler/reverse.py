@@ -131,9 +131,10 @@ class Reverse:
         if not (isinstance(value, ast.Call) and names_loaded(value) & self.active):
             return [s]
         binding = self.resolver.resolve(value)
-        if isinstance(value.func, ast.Name) and value.func.id in self.active:
-            # `f(x)` where f is differentiated (a callable object holding parameters): its
-            # __call__ runs as a method with `self` active, found at run time
+        if isinstance(value.func, ast.Name) and value.func.id in self.resolver.locals:
+            # `f(x)` through a variable (a callable object, perhaps holding parameters, or a
+            # function with a rule): a callable object's __call__ runs as a method with `self`
+            # active, found at run time
             if value.keywords:
                 raise self.resolver._error(value, f"`{expr_text(value)}`: a call of a "
                                            "differentiated value with keyword arguments",
