@@ -90,7 +90,9 @@ def check_grads(f, *args, argnums=0, eps=None, rtol=None, atol=None, directions=
     y0 = call()
     f0 = _scalar(y0, "f")
     _check_fresh(leaves, inputs, names)
-    _check_repeatable(leaves, lambda: grad_fn(*copy_args(args)), names)
+    moved = {(i, path): like(to_numpy(leaf) * (1 + 1e-3) + 1e-3, leaf)
+             for i, path, leaf, _ in leaves}
+    _check_repeatable(leaves, lambda: grad_fn(*copy_args(args, moved)), names)
     if not np.isfinite(float(f0)):
         raise AssertionError(f"check_grads: f returned {f0} at the given arguments")
     dtype = _working_dtype([y0] + [leaf for _, _, leaf, _ in leaves])
@@ -159,8 +161,9 @@ def _check_fresh(leaves, inputs, names):
 
 
 def _check_repeatable(leaves, again, names):
-    """A second call leaves the first call's gradients as they were (no reused buffers)."""
-    before = [to_numpy(g) for _, _, _, g in leaves]
+    """A second call, at a nearby point, leaves the first call's gradients as they were (no
+    buffer that a later call writes)."""
+    before = [np.array(to_numpy(g), copy=True) for _, _, _, g in leaves]
     again()
     for (argpos, path, _, g), old in zip(leaves, before):
         if not np.array_equal(to_numpy(g), old, equal_nan=True):
