@@ -12,6 +12,7 @@ import numpy as np
 from ..cuda.array import KnetArray
 from ..pytree import attributes, is_integer_leaf, is_object, with_attributes
 from .broadcast import unbroadcast
+from .deferred import Pending
 from .grads import device_zeros
 
 
@@ -46,6 +47,10 @@ def finalize_grad(grad, like, owned=True):
                 and grad.dtype == like.dtype and grad.shape == like.shape \
                 and grad.dtype.kind == "f" and grad.flags.c_contiguous and grad.flags.writeable:
             return grad  # the common case: fresh, and held by nothing else
+        if owned and type(grad) is Pending and grad.is_unread():
+            grad = grad.value()  # multiplied out now, for this leaf alone: fresh
+            if grad.dtype == like.dtype and grad.shape == like.shape and grad.flags.c_contiguous:
+                return grad
         return _array_grad(grad, like)
     if isinstance(like, (list, tuple)):
         fields = getattr(like, "_fields", None)
