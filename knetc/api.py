@@ -8,6 +8,8 @@ import weakref
 from .compiler import compile_gradient, parse_and_check
 from .errors import NoAdjointError
 from .locate import relocate
+from .pytree import integer_leaf_error
+from .runtime.finalize import IntegerLeafError
 
 _cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
 
@@ -71,6 +73,8 @@ def _make(f, argnums, pick, kind):
                 last[0] = compiled
         try:
             return pick(compiled.function(*args, **kwargs))
+        except IntegerLeafError:
+            raise _integer_leaf(f, argnums, args, kwargs) from None
         except Exception as exc:
             better = relocate(exc, compiled)
             if better is None:
@@ -92,6 +96,16 @@ def _higher_order(kind):
         "derivatives are not supported yet", filename, lineno,
         linecache.getline(filename, lineno) if filename else None,
         hint="Instead: differentiate a function that computes the first derivative by hand.")
+
+
+def _integer_leaf(f, argnums, args, kwargs):
+    """The TypeError naming the differentiated integer leaf as the user writes it."""
+    names = list(inspect.signature(f).parameters)
+    for i in (argnums if isinstance(argnums, tuple) else (argnums,)):
+        error = integer_leaf_error(names[i] if i < len(names) else f"args[{i}]", args[i])
+        if error is not None:
+            return error
+    return TypeError("knetc differentiates only float leaves; pass floats")
 
 
 def grad(f=None, argnums=0):

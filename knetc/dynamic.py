@@ -1,5 +1,8 @@
 """Calls whose function is known only at run time: methods of objects that hold parameters.
 
+A differentiated value that is called, `f(x)` with f a callable object, runs its class's
+`__call__` the same way, with f as `self`.
+
 In `for layer in self.layers: x = layer.apply(x)`, which `apply` runs depends on each
 layer's class. The generated code calls `method_forward(stack, layer, "apply", x)`, which
 finds the method, compiles its forward/backward pair once per method, runs the forward
@@ -12,12 +15,18 @@ from .compiler.mutation import mutated_params
 from .compiler.resolve import user_function
 from .rules import RULES
 from .rules.dynamic import vjp
+from .pytree import attributes, is_object
+from .runtime.grads import GradDict
 
 _pairs = {}
 
 
 def forward(stack, obj, name, args):
     method = getattr(type(obj), name, None)
+    if name == "__call__" and not inspect.isfunction(method):
+        return _call_function(stack, obj, args)
+    if method is None and is_object(obj) and callable(attributes(obj).get(name)):
+        return _call_attribute(stack, obj, name, args)
     if not inspect.isfunction(method) and "." + name in RULES:  # an array's `.sum`: its rule
         result = getattr(obj, name)(*args)
         operands = (obj, *args)
@@ -38,6 +47,30 @@ def forward(stack, obj, name, args):
     fwd, bwd = compiled.function
     result = fwd(stack, obj, *args)
     stack.append(bwd)
+    return result
+
+
+def _call_function(stack, fn, args):
+    """`f(x)` where the differentiated value f is a function with a rule (`np.tanh` held in
+    the parameters): the rule's adjoints for the arguments, none for f itself."""
+    from .rules.dynamic import vjp
+    rules = [vjp(fn, i) for i in range(len(args))]  # refuses a function without a rule
+    result = fn(*args)
+    stack.append(lambda stack, g: (None,) + tuple(r(g, result, *args) for r in rules))
+    return result
+
+
+def _call_attribute(stack, obj, name, args):
+    """`self.layer(x)` where `layer` is an attribute holding a callable object or function:
+    its adjoint comes back under the attribute's name."""
+    result = forward(stack, attributes(obj)[name], "__call__", args)
+    inner = stack.pop()
+
+    def attribute_backward(stack, g):
+        grads = inner(stack, g)
+        return (None if grads[0] is None else GradDict({name: grads[0]}),) + tuple(grads[1:])
+
+    stack.append(attribute_backward)
     return result
 
 

@@ -108,14 +108,14 @@ def test_argnums_tuple():
     check_grads(three_args, a, 2, b, 0.7, argnums=3, grad_fn=lambda a, k, b, c: 3 * c ** 2)
 
 
-def test_default_grad_fn_is_knetc_grad(monkeypatch):
+def test_default_grad_fn_is_knetc_value_and_grad(monkeypatch):
     seen = {}
 
-    def fake_grad(f, argnums=0):
+    def fake_value_and_grad(f, argnums=0):
         seen["f"], seen["argnums"] = f, argnums
-        return lambda a, k, b, c: (b * k, 3 * c ** 2)
+        return lambda a, k, b, c: (three_args(a, k, b, c), (b * k, 3 * c ** 2))
 
-    monkeypatch.setattr(knetc.api, "grad", fake_grad)
+    monkeypatch.setattr(knetc.api, "value_and_grad", fake_value_and_grad)
     check_grads(three_args, rng.standard_normal(3), 2, rng.standard_normal(3), 0.7,
                 argnums=(0, 3))
     assert seen == {"f": three_args, "argnums": (0, 3)}
@@ -204,3 +204,100 @@ def test_usage_errors():
         check_grads(lambda x: np.sum(x), np.ones(2), argnums=1, grad_fn=lambda x: x)
     with pytest.raises(ValueError, match="scalar"):
         check_grads(lambda x: x * 2, np.ones(2), grad_fn=lambda x: x)
+
+
+# The gaps issue 11 found: each wrong gradient below passed check_grads before.
+
+def test_non_differentiated_arguments_are_not_mutated():
+    def f(x, y):
+        y *= 2.0  # in place, on an argument that is not differentiated
+        return np.sum(x * y)
+
+    x, y = rng.standard_normal(3), rng.standard_normal(3)
+    before = y.copy()
+    check_grads(f, x, y, grad_fn=lambda x, y: 2.0 * y)
+    np.testing.assert_array_equal(y, before)
+
+
+def ravel_a(x, c):
+    return np.sum(np.ravel(x, order="A") * c)
+
+
+def test_layout_dependent_wrong_gradient_is_caught():
+    # order='A' reads a Fortran-ordered x column by column; a gradient permuted as if x were
+    # C-ordered is wrong, and only shows when the perturbed x keeps its Fortran order
+    x = np.asfortranarray(rng.standard_normal((2, 3)))
+    c = rng.standard_normal(6)
+    check_grads(ravel_a, x, c, grad_fn=lambda x, c: np.array(c.reshape(2, 3, order="F"), order="F"))
+    with pytest.raises(AssertionError, match="gradient mismatch for x"):
+        check_grads(ravel_a, x, c, grad_fn=lambda x, c: np.array(c.reshape(2, 3), order="F"))
+
+
+def test_views_keep_their_strides():
+    def f(x):
+        return float(np.sum(x) * x.strides[1] / 8)
+
+    x = rng.standard_normal((3, 4))[:, ::2]
+    check_grads(f, x, grad_fn=lambda x: np.full(x.shape, 2.0))
+
+
+class Scale:
+    def __init__(self):
+        self.w = rng.standard_normal(3)
+
+    def __call__(self, x):
+        return self.w * x
+
+
+def test_callable_object_leaves_are_checked():
+    def f(model):
+        return np.sum(model(2.0) ** 2)
+
+    def df(model, wrong=1.0):
+        g = Scale.__new__(Scale)
+        g.w = 8.0 * model.w * wrong
+        return g
+
+    check_grads(f, Scale(), grad_fn=df)
+    with pytest.raises(AssertionError, match=r"model\.w"):
+        check_grads(f, Scale(), grad_fn=lambda m: df(m, 1.01))
+
+
+def test_aliased_read_only_and_reused_gradients_are_caught():
+    def f(a, b):
+        return np.sum(a + b)
+
+    a, b = rng.standard_normal(3), rng.standard_normal(3)
+    one = np.ones(3)
+    with pytest.raises(AssertionError, match="a shares memory with the gradient of b"):
+        check_grads(f, a, b, argnums=(0, 1), grad_fn=lambda a, b: (one, one))
+    with pytest.raises(AssertionError, match="read-only"):
+        check_grads(f, a, b, grad_fn=lambda a, b: np.broadcast_to(1.0, a.shape))
+    with pytest.raises(AssertionError, match="shares memory with the input b"):
+        check_grads(lambda a, b: np.sum(a * b), a, b, grad_fn=lambda a, b: b)
+    buffer = np.zeros(3)
+
+    def reused(a):
+        buffer[...] = 2.0 * a
+        return buffer
+
+    with pytest.raises(AssertionError, match="changed when the gradient was computed again"):
+        check_grads(lambda a: np.sum(a ** 2), a, grad_fn=reused)
+
+
+def test_knetc_value_must_equal_f(monkeypatch):
+    def fake(f, argnums=0):
+        return lambda x: (f(x) * 2.0, 2 * x)
+
+    monkeypatch.setattr(knetc.api, "value_and_grad", fake)
+    monkeypatch.setattr(knetc.api, "grad", lambda f, argnums=0: lambda x: 2 * x)
+    with pytest.raises(AssertionError, match="knetc's value of f"):
+        check_grads(lambda x: np.sum(x ** 2), rng.standard_normal(3))
+
+
+def test_integer_leaves_are_refused_by_knetc():
+    def f(w):
+        return np.sum(w[0] ** 2) + np.sum(w[1])
+
+    with pytest.raises(TypeError, match=r"w\[1\] has dtype int64"):
+        check_grads(f, [rng.standard_normal(2), np.arange(2)])

@@ -27,7 +27,7 @@ from .emit import HELPERS
 from ..rules import NONDIFF_PARAMS
 from .mutation import mutated_params
 from .resolve import MethodCall, UserCall, user_function
-from .syntax import assign, ast, call, const, copy, name, names_loaded
+from .syntax import assign, ast, call, const, copy, expr_text, name, names_loaded
 
 SAVE, RESTORE = "__save__", "__restore__"            # dropped if the backward never reads v
 SNAPSHOT, UNSNAPSHOT = "__snapshot__", "__unsnapshot__"  # always kept (checks the container)
@@ -148,6 +148,15 @@ class Reverse:
         if not (isinstance(value, ast.Call) and names_loaded(value) & self.active):
             return [s]
         binding = self.resolver.resolve(value)
+        if isinstance(value.func, ast.Name) and value.func.id in self.resolver.locals:
+            # `f(x)` through a variable (a callable object, perhaps holding parameters, or a
+            # function with a rule): a callable object's __call__ runs as a method with `self`
+            # active, found at run time
+            if value.keywords:
+                raise self.resolver._error(value, f"`{expr_text(value)}`: a call of a "
+                                           "differentiated value with keyword arguments",
+                                           "pass the arguments by position")
+            binding = MethodCall(value.func, "__call__", value.args)
         if isinstance(binding, MethodCall):
             self.calls[id(s)] = binding
             new = call(self.namer.helper("method_forward"),

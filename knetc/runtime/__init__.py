@@ -5,6 +5,7 @@ Generated code runs with these names in scope, so a gradient reads
 available to adjoint templates by name.
 """
 from .broadcast import *  # noqa: F401,F403
+from .finalize import *  # noqa: F401,F403
 from .grads import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .inplace import *  # noqa: F401,F403

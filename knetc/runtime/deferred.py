@@ -66,6 +66,10 @@ class Pending:
             self.dense = self.rows = None  # the operands can go
         return self._value
 
+    def is_unread(self):
+        """Whether value() has not been called yet (its array would be new)."""
+        return self._value is None
+
     def plus(self, other):
         """self + other for a Pending or an array of the same shape and dtype; None if the sum
         is better made as arrays (another shape or dtype, a multiplied-out operand)."""

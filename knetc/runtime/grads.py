@@ -1,10 +1,9 @@
 """Gradient containers and structure: accumulating, zeros, the seed, the final shape."""
-import copy
-
 import numpy as np
 
 from ..cuda.array import KnetArray
 from ..errors import NonScalarError
+from ..pytree import is_object
 from .broadcast import unbroadcast
 
 
@@ -60,7 +59,9 @@ def zero_grad(x):
         return None
     if hasattr(x, "dtype") and hasattr(x, "shape"):  # NumPy scalars and other array types
         return x * 0
-    if hasattr(x, "__dict__") and not callable(x):  # an object holding parameters
+    if hasattr(x, "_fields"):  # a namedtuple read by field (add_attr) or by index
+        return GradList([None] * len(x))
+    if is_object(x):  # an object holding parameters, callable or not
         return GradDict()
     return 0.0
 
@@ -94,77 +95,6 @@ def device_zeros(x):
     if x.dtype.kind == "f":
         return np.zeros_like(x)
     return KnetArray(x.device.from_host(np.zeros(x.shape, x.dtype)), x.device)
-
-
-def finalize_grad(grad, like):
-    """Turn an accumulated adjoint into the structure and types of the argument `like`."""
-    if type(like) is np.ndarray and type(grad) is np.ndarray and grad.shape == like.shape \
-            and grad.dtype == like.dtype:  # the common case first: nothing to change
-        return grad
-    if type(like) is list and type(grad) is GradList and len(grad) == len(like):
-        # a parameter list: the arrays whose adjoints already fit go as they are
-        return [g if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape
-                and g.dtype == x.dtype else finalize_grad(g, x) for g, x in zip(grad, like)]
-    if isinstance(like, (list, tuple)):
-        grad = grad if grad is not None else [None] * len(like)
-        items = [finalize_grad(g, x) for g, x in zip(grad, like)]
-        return type(like)(items) if not hasattr(like, "_fields") else type(like)(*items)
-    if isinstance(like, dict):
-        grad = grad if grad is not None else {}
-        return type(like)((k, finalize_grad(grad.get(k), v)) for k, v in like.items())
-    if isinstance(like, np.ndarray):
-        if grad is None:
-            return np.zeros_like(like)
-        if type(grad) is not np.ndarray:  # a KnetArray adjoint of a NumPy argument comes home
-            grad = grad.get() if isinstance(grad, KnetArray) else np.asarray(grad)
-        if grad.shape != like.shape:
-            grad = unbroadcast(grad, like)
-            grad = np.broadcast_to(grad, like.shape).copy() if grad.shape != like.shape else grad
-        return grad.astype(like.dtype, copy=False)
-    if isinstance(like, KnetArray):
-        return _finalize_device_grad(grad, like)
-    if isinstance(like, np.generic):
-        if isinstance(grad, KnetArray):
-            grad = float(np.sum(grad))
-        return like.dtype.type(0) if grad is None else like.dtype.type(np.sum(grad))
-    if isinstance(like, (float, int)) and not isinstance(like, bool):
-        return 0.0 if grad is None else float(np.sum(grad))
-    if hasattr(like, "__dict__") and not callable(like):  # an object: a copy holding grads
-        out = copy.copy(like)
-        grad = grad if grad is not None else {}
-        for key, value in vars(like).items():
-            if _differentiable(value):
-                setattr(out, key, finalize_grad(grad.get(key), value))
-        return out
-    return grad
-
-
-def _finalize_device_grad(grad, like):
-    """finalize_grad for a KnetArray argument: a contiguous KnetArray of its shape and dtype."""
-    if grad is None:
-        return device_zeros(like)
-    if not isinstance(grad, KnetArray):  # a constant adjoint (a number or a NumPy array)
-        host = np.broadcast_to(np.asarray(grad, dtype=like.dtype), like.shape)
-        return KnetArray(like.device.from_host(np.ascontiguousarray(host)), like.device)
-    if grad.shape != like.shape:
-        grad = unbroadcast(grad, like)
-        if grad.shape != like.shape:
-            grad = np.broadcast_to(grad, like.shape)
-    if grad.dtype != like.dtype:
-        grad = grad.astype(like.dtype)
-    if not grad.is_contiguous:  # a broadcast view: optimizers update from plain arrays
-        grad = np.copy(grad)
-    return grad
-
-
-def _differentiable(value):
-    if isinstance(value, (float, np.ndarray, np.floating, KnetArray)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_differentiable(v) for v in value)
-    if isinstance(value, dict):
-        return any(_differentiable(v) for v in value.values())
-    return hasattr(value, "__dict__") and not callable(value)
 
 
 def copy_grad(d, x):

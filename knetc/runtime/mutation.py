@@ -6,7 +6,14 @@ from .grads import GradDict, GradList, add_grads
 
 
 def add_attr(d, obj, attr, g):
-    """Add g into the adjoint of obj at attribute `attr` (the adjoint is a dict by name)."""
+    """Add g into the adjoint of obj at attribute `attr` (the adjoint is a dict by name, or
+    for a namedtuple a list by position, so `p.w` and `p[0]` add into one place)."""
+    fields = getattr(obj, "_fields", None)
+    if isinstance(obj, tuple) and fields and attr in fields:
+        d = GradList([None] * len(obj)) if d is None else GradList(d)
+        i = fields.index(attr)
+        d[i] = add_grads(d[i], g)
+        return d
     d = GradDict() if d is None else d
     d[attr] = add_grads(d.get(attr), g)
     return d
