@@ -223,7 +223,11 @@ def items_grad(d, mapping):
 
 
 def sum_grad(d, items):
-    """Adjoint of the builtin sum(items): every item gets the whole adjoint."""
+    """Adjoint of the builtin sum(items): every item gets the whole adjoint.
+
+    Over an array, sum adds its rows (its elements when 1-d): each row gets it."""
+    if hasattr(items, "shape"):
+        return zero_grad(items) + (unbroadcast(d, items[0]) if len(items) else 0)
     return GradList(unbroadcast(d, x) for x in items)
 
 
@@ -242,7 +246,7 @@ def choice_grad(d, y, items, i):
     if len(items) == 1:
         seq = items[0]
         pick = next(k for k, x in enumerate(seq) if x is y or np.all(x == y))
-        out = GradList([None] * len(seq))
+        out = zero_grad(seq) if hasattr(seq, "shape") else GradList([None] * len(seq))
         out[pick] = d
         return out
     pick = next(k for k, x in enumerate(items) if x is y or np.all(x == y))
