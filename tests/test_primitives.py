@@ -1601,6 +1601,10 @@ def np_asfortranarray(x):
     return np.sum(np.asfortranarray(x) * W3x4)
 
 
+def real_part(x):
+    return np.sum((np.real(x) + x.real) * W3)
+
+
 def np_asanyarray(x):
     return np.sum(np.asanyarray(x) * W3)
 
@@ -1752,6 +1756,7 @@ TABLE = {
         row(np_ascontiguousarray_of_transpose, args(normal(3, 4)), [np.ascontiguousarray]),
         row(np_asfortranarray, args(normal(3, 4)), [np.asfortranarray]),
         row(np_asanyarray, args(normal(3)), [np.asanyarray]),
+        row(real_part, args(normal(3)), [np.real, ".real"]),
         row(float_of_element, args(normal(3)), [float]),
         row(float_of_0d, args(normal()), [float]),
         row(np_float64_of_element, args(normal(3)), [np.float64]),

@@ -59,7 +59,7 @@ def copy(y, x, order="K", subok=False):
 
 
 @rule(np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, float,
-      np.float64, np.float32)
+      np.float64, np.float32, np.real, ".real")
 def identity(y, x, dtype=None, order=None, *, copy=None, subok=False, ndmin=0, device=None,
              like=None):
     dx = unbroadcast(dy, x)
