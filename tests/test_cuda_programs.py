@@ -115,6 +115,10 @@ def concatenated_host_and_float(x, c):
     return np.sum(np.concatenate([np.ones(2), [c]]) * np.tanh(x))
 
 
+def ravel_in_memory_order(x):
+    return np.sum(np.ravel(x.T, order="A") * np.arange(12.0) + x.T.flatten("K") ** 2)
+
+
 def _mixed_rows():
     vector = lambda r: (randn(r, 3),)  # noqa: E731
     with_float = lambda r: (randn(r, 3), 0.7)  # noqa: E731
@@ -125,6 +129,7 @@ def _mixed_rows():
         ("mixed-stacked-floats", stacked_floats, with_float, (0, 1)),
         ("mixed-array-of-floats", array_of_floats, with_float, (0, 1)),
         ("mixed-concatenated-host-and-float", concatenated_host_and_float, with_float, (0, 1)),
+        ("mixed-ravel-in-memory-order", ravel_in_memory_order, lambda r: (randn(r, 3, 4),), 0),
     ]
 
 
