@@ -242,8 +242,8 @@ def test_bool_operands(dev, dtype):
     check(mask * DH, (x > 0) * dh)
     check(DH * (part(X, np.s_[:, :1]) > 0), dh * (x[:, :1] > 0))  # broadcast mask
     check(tr(DH) * tr(mask), dh.T * (x > 0).T)  # strided both
-    check(1.0 - mask, (1.0 - (x > 0)).astype(np.float32))  # no float array: float32
-    check(mask / 2, ((x > 0) / 2).astype(np.float32))
+    check(1.0 - mask, 1.0 - (x > 0))  # no float array: float64, as NumPy (and weak)
+    check(mask / 2, (x > 0) / 2)
     check(DH - mask, dh - (x > 0))
     check(mask + mask, (x > 0) + (x > 0))  # bool, as NumPy
     check(mask * (X < 1), (x > 0) * (x < 1))
@@ -310,7 +310,7 @@ def test_where(dev, shapes, dtype):
     c = np.asarray(rng(16).uniform(size=sc) > 0.5)
     a, b = operand(sa, dtype, 17), operand(sb, dtype, 18)
     if sa == sb == "s":
-        dtype = np.float32  # no float array to take the dtype from: float32
+        dtype = np.float64  # no float array to take the dtype from: float64, as NumPy
     check(np.where(KnetArray(c, dev), wrap(a, dev), wrap(b, dev)),
           np.asarray(np.where(c, a, b)).astype(dtype))
 

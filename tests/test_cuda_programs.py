@@ -89,6 +89,50 @@ def _example_rows():
     ]
 
 
+# ---- numbers meeting device arrays (issue 11): float branches, floats through host arrays ----
+
+def where_float_branches(x):
+    return np.sum(np.where(x > 0, 1.0, 0.1) * x)
+
+
+def mask_times_number(x):
+    return np.sum(((x > 0) * 0.3 + 0.1) * x ** 2)
+
+
+def host_zeros_plus_float(x, c):
+    return np.sum((np.zeros(3) + c) * x)
+
+
+def stacked_floats(x, c):
+    return np.sum(np.stack([c, 2 * c]) * x[:2])
+
+
+def array_of_floats(x, c):
+    return np.sum(np.array([c, c * c, 1.5]) * x)
+
+
+def concatenated_host_and_float(x, c):
+    return np.sum(np.concatenate([np.ones(2), [c]]) * np.tanh(x))
+
+
+def ravel_in_memory_order(x):
+    return np.sum(np.ravel(x.T, order="A") * np.arange(12.0) + x.T.flatten("K") ** 2)
+
+
+def _mixed_rows():
+    vector = lambda r: (randn(r, 3),)  # noqa: E731
+    with_float = lambda r: (randn(r, 3), 0.7)  # noqa: E731
+    return [
+        ("mixed-where-float-branches", where_float_branches, vector, 0),
+        ("mixed-mask-times-number", mask_times_number, vector, 0),
+        ("mixed-host-zeros-plus-float", host_zeros_plus_float, with_float, (0, 1)),
+        ("mixed-stacked-floats", stacked_floats, with_float, (0, 1)),
+        ("mixed-array-of-floats", array_of_floats, with_float, (0, 1)),
+        ("mixed-concatenated-host-and-float", concatenated_host_and_float, with_float, (0, 1)),
+        ("mixed-ravel-in-memory-order", ravel_in_memory_order, lambda r: (randn(r, 3, 4),), 0),
+    ]
+
+
 def _corpus_rows():
     rows = []
     for family in CORPUS:
@@ -99,7 +143,7 @@ def _corpus_rows():
     return rows
 
 
-ROWS = _corpus_rows() + _example_rows()
+ROWS = _corpus_rows() + _example_rows() + _mixed_rows()
 IDS = [row[0] for row in ROWS]
 assert len(set(IDS)) == len(IDS), "program ids must be unique"
 

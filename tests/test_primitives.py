@@ -26,6 +26,7 @@ import ast
 import builtins
 import copy
 import inspect
+import math
 import textwrap
 import zlib
 from typing import NamedTuple
@@ -1548,6 +1549,89 @@ def pool_avg_padded(x):
     return np.sum(knetc.pool(x, window=3, stride=2, padding=1, mode="avg") * W2x2x3x3)
 
 
+# ================================================================ joins, creation and builtins
+# (issue 11: functions once treated as constants or as the identity)
+
+
+def r_of_arrays(x, y):
+    return np.sum(np.r_[x, y] * W5)
+
+
+def r_of_scalar_and_range(x, c):
+    return np.sum(np.r_[c, x, 0:2] * W6)
+
+
+def c_of_vectors(x, y):
+    return np.sum(np.c_[x, y] * W3x2)
+
+
+def linspace_between(a, b):
+    return np.sum(np.linspace(a, b, 5) * W5)
+
+
+def linspace_arrays_no_endpoint(a, b):
+    return np.sum(np.linspace(a, b, 4, endpoint=False, axis=-1) * W3x4)
+
+
+def full_of_python_float(c):
+    return np.sum(np.full((3, 4), c) * W3x4)
+
+
+def full_like_array(x, c):
+    return np.sum(np.full_like(x, c) * W3x4 + x)
+
+
+def arange_from_float(c):
+    return np.sum(np.arange(c, c + 0.9, 0.25) * W4)
+
+
+def arange_with_step(c, s):
+    return np.sum(np.arange(0.0, 1.0, s) * W3) + c
+
+
+def np_asarray_float64(x):
+    return np.sum(np.asarray(x, dtype="float64") * W3)
+
+
+def np_ascontiguousarray_of_transpose(x):
+    return np.sum(np.ascontiguousarray(x.T) * W4x3)
+
+
+def np_asfortranarray(x):
+    return np.sum(np.asfortranarray(x) * W3x4)
+
+
+def real_part(x):
+    return np.sum((np.real(x) + x.real) * W3)
+
+
+def np_asanyarray(x):
+    return np.sum(np.asanyarray(x) * W3)
+
+
+def builtin_sum_vector(x):
+    return sum(x * 2.0) ** 2
+
+
+def builtin_sum_rows_start(x, b):
+    return np.sum(sum(x, b) * W4)
+
+
+def builtin_max_vector(x):
+    return max(np.exp(x)) + min(x) ** 2
+
+
+def builtin_pow(a):
+    return pow(a, 3) + math.pow(a, 2.0)
+
+
+def math_functions(a):
+    return (math.exp(a) + math.log(a) + math.log1p(a) + math.expm1(a) + math.sqrt(a)
+            + math.sin(a) * math.cos(a) + math.tan(a) + math.tanh(a) + math.sinh(a)
+            + math.cosh(a) + math.atan(a) + math.fabs(a))
+
+
+
 # ================================================================ the table
 
 
@@ -1643,6 +1727,7 @@ TABLE = {
         row(power_row_exponent, args(pos(3, 4), normal(4)), ["**"], BOTH),
         row(power_float_exponent, args(pos(3), flt), ["**"], BOTH),
         row(power_python_floats, args(pos_flt, flt), ["**"], BOTH),
+        row(builtin_pow, args(pos_flt), [builtins.pow, math.pow]),
         row(np_power, args(pos(2, 3, 4), normal(3, 4)), [np.power], BOTH),
         row(np_power_constant, args(normal(3)), [np.power]),
     ],
@@ -1667,6 +1752,11 @@ TABLE = {
         row(np_array_of_list, args(normal(3), normal(3)), [np.array, "list"], BOTH),
         row(np_array_of_nested_floats, args(flt, flt), [np.array, "list"], BOTH),
         row(np_asarray, args(normal(3)), [np.asarray]),
+        row(np_asarray_float64, args(normal(3)), [np.asarray]),
+        row(np_ascontiguousarray_of_transpose, args(normal(3, 4)), [np.ascontiguousarray]),
+        row(np_asfortranarray, args(normal(3, 4)), [np.asfortranarray]),
+        row(np_asanyarray, args(normal(3)), [np.asanyarray]),
+        row(real_part, args(normal(3)), [np.real, ".real"]),
         row(float_of_element, args(normal(3)), [float]),
         row(float_of_0d, args(normal()), [float]),
         row(np_float64_of_element, args(normal(3)), [np.float64]),
@@ -1687,6 +1777,15 @@ TABLE = {
         row(exp_vector, args(normal(3)), [np.exp]),
         row(exp_matrix, args(normal(3, 4)), [np.exp]),
         row(exp_3d, args(normal(2, 3, 4)), [np.exp]),
+        row(math_functions, lambda r: (float(r.uniform(0.2, 1.2)),),
+            [math.exp, math.log, math.log1p, math.expm1, math.sqrt, math.sin, math.cos,
+             math.tan, math.tanh, math.sinh, math.cosh, math.atan, math.fabs]),
+    ],
+    "full": [row(full_of_python_float, args(flt), [np.full])],
+    "full_like": [row(full_like_array, args(normal(3, 4), flt), [np.full_like], BOTH)],
+    "arange": [
+        row(arange_from_float, args(flt), [np.arange]),
+        row(arange_with_step, lambda r: (0.5, float(r.uniform(0.34, 0.49))), [np.arange], BOTH),
     ],
     "log": [
         row(log_python_float, args(pos_flt), [np.log]),
@@ -1946,6 +2045,8 @@ TABLE = {
     "builtin_sum": [
         row(builtin_sum_list, args(normal(3), normal(3)), [builtins.sum], BOTH),
         row(builtin_sum_start, args(normal(3), normal(3)), [builtins.sum], BOTH),
+        row(builtin_sum_vector, args(normal(3)), [builtins.sum]),
+        row(builtin_sum_rows_start, args(normal(3, 4), normal(4)), [builtins.sum], BOTH),
     ],
     "choose": [
         row(builtin_max_floats, lambda r: tuple(float(v) for v in distinct(r, 2)),
@@ -1954,6 +2055,7 @@ TABLE = {
             [builtins.min], (0, 1, 2)),
         row(builtin_max_of_list, lambda r: ([float(v) for v in distinct(r, 3)],),
             [builtins.max]),
+        row(builtin_max_vector, args(apart(4)), [builtins.max, builtins.min]),
     ],
     # ------------------------------------------------------------ matrix products
     "matmul": [
@@ -2026,8 +2128,19 @@ TABLE = {
         row(np_squeeze, args(normal(3, 1, 4)), [np.squeeze]),
         row(squeeze_method_axis, args(normal(1, 4)), [".squeeze"]),
         row(np_expand_dims, args(normal(3)), [np.expand_dims]),
+    ],
+    "atleast": [
         row(np_atleast_1d, args(normal()), [np.atleast_1d]),
         row(np_atleast_2d, args(normal(4)), [np.atleast_2d]),
+    ],
+    "r_": [
+        row(r_of_arrays, args(normal(3), normal(2)), [np.r_], BOTH),
+        row(r_of_scalar_and_range, args(normal(3), flt), [np.r_], BOTH),
+    ],
+    "c_": [row(c_of_vectors, args(normal(3), normal(3)), [np.c_], BOTH)],
+    "linspace": [
+        row(linspace_between, args(flt, flt), [np.linspace], BOTH),
+        row(linspace_arrays_no_endpoint, args(normal(3), normal(3)), [np.linspace], BOTH),
     ],
     "transpose": [
         row(np_transpose, args(normal(3, 4)), [np.transpose]),
@@ -2208,6 +2321,8 @@ def _key_name(key):
     """'+' stays '+'; np.amin reads numpy.amin, knetc.sigm knetc.nn.sigm."""
     if isinstance(key, str):
         return repr(key)
+    if key is np.r_ or key is np.c_:
+        return "numpy.r_" if key is np.r_ else "numpy.c_"
     module = getattr(key, "__module__", None) or "numpy"
     return f"{module}.{getattr(key, '__qualname__', None) or key.__name__}"
 
@@ -2250,6 +2365,8 @@ def keys_in_source(f):
             found.append(_OPERATOR_KEYS.get(type(node.op)))
         elif isinstance(node, ast.Subscript):
             found.append("[]" if isinstance(node.ctx, ast.Load) else "[]=")
+            if static(node.value):  # np.r_[a, b]: the concatenator's own rule
+                found.append(eval(ast.unparse(node.value), namespace))  # noqa: S307
         elif isinstance(node, (ast.Tuple, ast.List)) and isinstance(node.ctx, ast.Load):
             if not all(isinstance(e, ast.Constant) for e in node.elts):
                 found.append("tuple" if isinstance(node, ast.Tuple) else "list")

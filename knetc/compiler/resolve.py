@@ -7,6 +7,8 @@ anything runs.
 """
 import inspect
 
+import numpy as np
+
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
 from .methods import bound_user_method, library_method_key, user_method_names
@@ -78,7 +80,9 @@ class Resolver:
         if isinstance(value, (ast.Compare, ast.BoolOp, ast.Constant)):
             return None
         if isinstance(value, ast.Subscript):
-            return Binding(RULES["[]"], {"x": value.value, "index": _index_expr(value.slice)})
+            joined = self._concatenator(value) if self._is_static(value.value) else None
+            return joined or Binding(RULES["[]"], {"x": value.value,
+                                                   "index": _index_expr(value.slice)})
         if isinstance(value, ast.Dict):
             return Binding(RULES["tuple"], {"items": tuple(value.values)}, keys=value.keys)
         if isinstance(value, (ast.Tuple, ast.List)):
@@ -254,11 +258,27 @@ class Resolver:
         return rule
 
     def _bind(self, rule, args, keywords, node):
+        """The Binding of a call to `rule`'s operands; None when a `dtype=` argument makes
+        its result an integer or bool array, which carries no gradient."""
+        if _given(keywords.get("where")):
+            raise self._error(node, f"`{expr_text(node)}` with `where=` (knetc would ignore "
+                              "it)", "select with np.where(mask, f(x), other)")
         try:
             bound = rule.signature.bind(*args, **keywords)
         except TypeError as exc:
             raise self._error(node, f"`{expr_text(node)}` ({exc})",
                               "check the arguments against the NumPy documentation")
+        if _given(bound.arguments.get("out")):
+            raise self._error(node, f"`{expr_text(node)}` with `out=` (knetc would ignore it)",
+                              "assign the result to a name instead of writing into `out`")
+        if _given(bound.arguments.get("dtype")):
+            kind = self._dtype_kind(bound.arguments["dtype"])
+            if kind in ("b", "i", "u"):
+                return None  # truncated to integers: piecewise constant
+            if kind not in ("f", "c") and rule.name != "astype":  # astype checks at run time
+                raise self._error(node, f"`{expr_text(node)}` with a dtype known only when it "
+                                  "runs", "pass a constant dtype such as np.float32, or "
+                                  "convert with .astype(dtype)")
         bound.apply_defaults()
         out = {}
         for param, value in bound.arguments.items():
@@ -270,6 +290,44 @@ class Resolver:
             else:
                 out[param] = value if isinstance(value, ast.AST) else const(value)
         return Binding(rule, out)
+
+    def _dtype_kind(self, node):
+        """The kind ("f", "i", "b"...) of a `dtype=` argument, or None if only known later."""
+        if isinstance(node, ast.Constant):
+            value = node.value
+        elif self._is_static(node):
+            try:
+                value = self.lookup(node)
+            except NoAdjointError:
+                return None
+        else:
+            return None
+        try:
+            return np.dtype(value).kind
+        except TypeError:
+            return None
+
+    def _concatenator(self, node):
+        """The Binding of `np.r_[a, b]` / `np.c_[a, b]` (which join a and b); else None."""
+        try:
+            obj = self.lookup(node.value)
+        except NoAdjointError:
+            return None
+        if obj is not np.r_ and obj is not np.c_:
+            return None
+        items = []
+        for item in node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]:
+            if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                raise self._error(node, f"`{expr_text(node)}` (a string directive)",
+                                  "join with np.concatenate, np.stack or np.column_stack "
+                                  "and their axis= argument")
+            if isinstance(item, ast.Slice):
+                if not all(_is_number(part) for part in (item.lower, item.upper, item.step)):
+                    raise self._error(node, f"`{expr_text(node)}` (a range with variable "
+                                      "bounds)", "build it with np.arange or np.linspace")
+                item = ast.Subscript(value=node.value, slice=item, ctx=ast.Load())
+            items.append(item)
+        return Binding(RULES[obj], {"items": tuple(items)})
 
     def _missing(self, call, obj):
         label = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
@@ -323,6 +381,18 @@ def _index_expr(node):
                                           type_comment=None), attr="s_", ctx=ast.Load())
         return ast.Subscript(value=s_, slice=node, ctx=ast.Load())
     return node
+
+
+def _given(node):
+    """Whether an optional argument was passed as something other than None."""
+    return node is not None and not (isinstance(node, ast.Constant) and node.value is None)
+
+
+def _is_number(node):
+    """None, or a literal number (negative ones included): a range bound known now."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return node is None or isinstance(node, ast.Constant) and not isinstance(node.value, str)
 
 
 def _hashable(obj):

@@ -36,6 +36,9 @@ class KnetArray:
     """An N-d array of float32/float64 on a knetc device (see module docstring)."""
 
     __array_priority__ = 1000  # NumPy scalars and arrays defer to us in mixed operators
+    # A float64 result computed from numbers and bool/integer arrays alone (np.where(m, 1.0,
+    # 0.1)): like a Python float, it takes the precision of the float arrays it meets.
+    weak = False
 
     def __init__(self, raw, device=None):
         if device is None:  # KnetArray(x): a NumPy array, list or CuPy array, to the GPU
@@ -97,7 +100,7 @@ class KnetArray:
         if not self.shape:
             raise TypeError("iteration over a 0-d KnetArray")
         raw, device = self.raw, self.device
-        return (KnetArray(raw[i], device) for i in range(self.shape[0]))
+        return (KnetArray(raw[i, ...], device) for i in range(self.shape[0]))  # 0-d: a view
 
     def __copy__(self):
         """A new buffer on the same device (copy kernel), as copy.copy of an ndarray copies."""

@@ -82,7 +82,8 @@ def _operands(name, *xs):
     """(device, operands): NumPy 0-d arrays become numbers, other NumPy arrays KnetArrays on
     the device of the KnetArray operands (float ones in their float dtype)."""
     device = common_device(f"np.{name}", xs)
-    floats = {x.dtype for x in xs if isinstance(x, KnetArray) and x.dtype.kind == "f"}
+    floats = {x.dtype for x in xs if _is_float(x) and not x.weak} or {
+        x.dtype for x in xs if _is_float(x)}
     out = []
     for x in xs:
         if isinstance(x, np.ndarray) and x.ndim == 0:
@@ -101,20 +102,30 @@ def _is_int(x):
     return isinstance(x, KnetArray) and x.dtype.kind in "iu"
 
 
+def _is_float(x):
+    return isinstance(x, KnetArray) and x.dtype.kind == "f"
+
+
+def _is_weak(xs):
+    """Whether no operand fixes the precision: only numbers, bool/integer and weak arrays."""
+    return not any(_is_float(x) and not x.weak for x in xs)
+
+
 def _result_dtype(name, xs):
-    """The one float dtype of the KnetArray operands; float32 when only bool arrays and numbers
-    meet (integer arrays count like bool ones, but need a float array beside them)."""
-    dtypes = {np.dtype(x.dtype) for x in xs if isinstance(x, KnetArray) and x.dtype.kind == "f"}
+    """The one float dtype of the KnetArray operands (weak ones take it too); float64, as
+    NumPy, when only bool arrays, weak arrays and numbers meet (the result is then weak;
+    integer arrays count like bool ones, but need a float array beside them)."""
+    dtypes = {np.dtype(x.dtype) for x in xs if _is_float(x) and not x.weak}
     if len(dtypes) > 1:
         raise TypeError(f"np.{name} of {' and '.join(sorted(map(str, dtypes)))} KnetArrays: "
                         "knetc's GPU ops do not mix precisions; convert one with "
                         "x.astype(np.float32) (or float64)")
     if dtypes:
         return _float(dtypes.pop(), f"np.{name}")
-    if any(_is_int(x) for x in xs):
+    if any(_is_int(x) for x in xs) and not any(_is_float(x) for x in xs):
         raise TypeError(f"np.{name} of integer KnetArrays: knetc's GPU kernels take float32 or "
                         "float64 arrays; convert with x.astype(np.float32)")
-    return np.dtype(np.float32)
+    return np.dtype(np.float64)
 
 
 def _shape(x):
@@ -213,14 +224,15 @@ def binary(op, a, b):
         if op not in _BOOL_ARITHMETIC:  # NumPy keeps bool for these, refuses the others
             raise TypeError(f"np.{op} of two bool arrays; convert one with x.astype(np.float32)")
         return logical(_BOOL_ARITHMETIC[op], a, b)
-    dtype = _result_dtype(op, (a, b))
-    a, b = (_as_float(x, dtype) if _is_int(x) else x for x in (a, b))
+    dtype, weak = _result_dtype(op, (a, b)), _is_weak((a, b))
+    a, b = (_as_float(x, dtype) if _is_int(x) or _is_float(x) else x for x in (a, b))
     if op == "power" and _is_number(b) and float(b) in (2.0, 1.0, 0.5, -1.0):
         a = _as_float(a, dtype)
         return {2.0: lambda: unary("square", a), 1.0: lambda: unary("identity", a),
                 0.5: lambda: unary("sqrt", a), -1.0: lambda: unary("reciprocal", a)}[float(b)]()
     shape = np.broadcast_shapes(_shape(a), _shape(b))
     z = empty(shape, dtype, device)
+    z.weak = weak
     n = size_of(shape)
     if n == 0:
         return z
@@ -351,6 +363,7 @@ def where(condition, a=None, b=None):
     a, b = _as_float(a, dtype), _as_float(b, dtype)
     shape = np.broadcast_shapes(c.shape, _shape(a), _shape(b))
     z = empty(shape, dtype, device)
+    z.weak = _is_weak((a, b))
     n = size_of(shape)
     if n:
         ua, ub = not isinstance(a, KnetArray), not isinstance(b, KnetArray)

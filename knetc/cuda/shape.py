@@ -100,6 +100,8 @@ def _nocopy_strides(shape, strides, new_shape):
 def reshape(x, shape, order="C"):
     """x with a new shape: a view when the strides allow it, else a contiguous copy's view."""
     shape = _resolve(_shape_arg(shape), x.size)
+    if order == "A":
+        order = _read_order(x, order)
     if order == "F":
         return transpose(reshape(transpose(x), shape[::-1]))
     if order not in ("C", "A", None):
@@ -151,13 +153,27 @@ def moveaxis(a, source, destination):
     return KnetArray(a.raw.transpose(tuple(order)), a.device)
 
 
+def _read_order(x, order):
+    """Order "A" (and, for ravel and flatten, "K") as the "C" or "F" NumPy reads x in."""
+    if order not in ("A", "K"):
+        return order
+    flags = x.raw.flags
+    if flags.c_contiguous or not (flags.f_contiguous or order == "K"):
+        return "C"
+    if flags.f_contiguous:
+        return "F"
+    raise ValueError("knetc's GPU ravel/flatten with order='K' takes a C- or F-contiguous "
+                     "array; use order='C' or 'F'")
+
+
 @implements(np.ravel)
 def ravel(a, order="C"):
-    return reshape(a, (a.size,), order)
+    return reshape(a, (a.size,), _read_order(a, order))
 
 
 def flatten(a, order="C"):
     """Like ndarray.flatten: always a new contiguous array."""
+    order = _read_order(a, order)
     if order == "F":
         a = transpose(a)
     return KnetArray(elementwise.copy(a).raw.reshape(-1), a.device)

@@ -22,7 +22,9 @@ NONDIFF = set()   # keys of functions whose result carries no gradient (argmax, 
 NONDIFF_PARAMS = {"index", "indices", "axis", "axes", "axis1", "axis2", "keepdims", "labels",
                   "condition", "dtype", "shape", "out", "ddof", "indices_or_sections",
                   "order", "args", "kwargs", "newshape", "copy", "attr", "fn",
-                  "padding", "stride", "window", "mode"}
+                  "padding", "stride", "window", "mode", "stop", "num", "endpoint",
+                  "retstep",
+                  "prototype"}  # full_like's array: only its shape and dtype are read
 
 
 class Rule:

@@ -1,5 +1,6 @@
 """Adjoints of elementwise arithmetic and math functions, with broadcasting summed back."""
 import builtins
+import math
 
 import numpy as np
 
@@ -34,7 +35,7 @@ def divide(y, a, b):
     db = unbroadcast(-dy * y / b, b)
 
 
-@rule("**", np.power)
+@rule("**", np.power, builtins.pow, math.pow)
 def power(y, a, b):
     da = unbroadcast(power_base_grad(dy, a, b), a)
     db = unbroadcast(power_exponent_grad(dy, y, a), b)
@@ -50,37 +51,41 @@ def positive(y, x):
     dx = dy
 
 
+# The layout arguments (order=, copy=) change no values; the resolver turns a `dtype=` to
+# an integer or bool type into no gradient at all.
 @rule(np.copy, ".copy")
-def copy(y, x, *args, **kwargs):
+def copy(y, x, order="K", subok=False):
     dx = copy_grad(dy, x)
 
 
-@rule(np.array, np.asarray, float, np.float64, np.float32)
-def identity(y, x, *args, **kwargs):
+@rule(np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, float,
+      np.float64, np.float32, np.real, ".real")
+def identity(y, x, dtype=None, order=None, *, copy=None, subok=False, ndmin=0, device=None,
+             like=None):
     dx = unbroadcast(dy, x)
 
 
-@rule(np.exp)
+@rule(np.exp, math.exp)
 def exp(y, x):
     dx = dy * y
 
 
-@rule(np.log)
+@rule(np.log, math.log)
 def log(y, x):
     dx = dy / x
 
 
-@rule(np.log1p)
+@rule(np.log1p, math.log1p)
 def log1p(y, x):
     dx = dy / (1 + x)
 
 
-@rule(np.expm1)
+@rule(np.expm1, math.expm1)
 def expm1(y, x):
     dx = dy * (y + 1)
 
 
-@rule(np.sqrt)
+@rule(np.sqrt, math.sqrt)
 def sqrt(y, x):
     dx = sqrt_grad(dy, y)
 
@@ -90,42 +95,42 @@ def square(y, x):
     dx = dy * 2 * x
 
 
-@rule(np.abs, np.absolute, builtins.abs)
+@rule(np.abs, np.absolute, builtins.abs, math.fabs)
 def absolute(y, x):
     dx = dy * np.sign(x)
 
 
-@rule(np.tanh)
+@rule(np.tanh, math.tanh)
 def tanh(y, x):
     dx = tanh_grad(dy, y)
 
 
-@rule(np.sinh)
+@rule(np.sinh, math.sinh)
 def sinh(y, x):
     dx = dy * np.cosh(x)
 
 
-@rule(np.cosh)
+@rule(np.cosh, math.cosh)
 def cosh(y, x):
     dx = dy * np.sinh(x)
 
 
-@rule(np.sin)
+@rule(np.sin, math.sin)
 def sin(y, x):
     dx = dy * np.cos(x)
 
 
-@rule(np.cos)
+@rule(np.cos, math.cos)
 def cos(y, x):
     dx = -dy * np.sin(x)
 
 
-@rule(np.tan)
+@rule(np.tan, math.tan)
 def tan(y, x):
     dx = dy * (1 + y * y)
 
 
-@rule(np.arctan)
+@rule(np.arctan, math.atan)
 def arctan(y, x):
     dx = dy / (1 + x * x)
 
@@ -158,8 +163,25 @@ def clip(y, x, a_min=None, a_max=None, out=None, *, min=None, max=None):
 
 
 @rule(".astype")
-def astype(y, x, dtype, *args, **kwargs):
+def astype(y, x, dtype, order="K", casting="unsafe", subok=True, copy=True):
     dx = astype_grad(dy, x, y)
+
+
+@rule(np.full)
+def full(y, shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    dfill_value = unbroadcast(dy, fill_value)
+
+
+@rule(np.full_like)
+def full_like(y, prototype, fill_value, dtype=None, order="K", subok=True, shape=None, *,
+              device=None):
+    dfill_value = unbroadcast(dy, fill_value)
+
+
+@rule(np.arange)
+def arange(y, start, stop=None, step=None, dtype=None, *, device=None, like=None):
+    dstart = arange_grad(dy, start, stop, step, "start")
+    dstep = arange_grad(dy, start, stop, step, "step")
 
 
 @rule(nn.sigm)
@@ -175,7 +197,8 @@ def relu(y, x):
 nondiff(
     np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf, np.isfinite,
     np.equal, np.not_equal, np.greater, np.greater_equal, np.less, np.less_equal,
-    np.logical_and, np.logical_or, np.logical_not, np.zeros_like, np.ones_like, np.full_like,
-    np.empty_like, int, bool, builtins.round, np.zeros, np.ones, np.full, np.empty, np.eye,
-    np.identity, np.arange, np.linspace, np.tri, np.indices,
+    np.logical_and, np.logical_or, np.logical_not, np.zeros_like, np.ones_like,
+    np.empty_like, int, bool, builtins.round, np.zeros, np.ones, np.empty, np.eye,
+    np.identity, np.tri, np.indices, np.int8, np.int16, np.int32, np.int64, np.uint8,
+    np.uint16, np.uint32, np.uint64, np.bool_, math.floor, math.ceil, math.trunc,
 )

@@ -1,4 +1,7 @@
-"""Adjoints of functions that move elements without changing them: reshapes, joins, splits."""
+"""Adjoints of functions that move elements without changing them: reshapes, joins, splits.
+
+(np.linspace is here too: its samples are its endpoints, spread.)
+"""
 import numpy as np
 
 from .. import nn
@@ -7,24 +10,29 @@ from . import rule
 # ruff: noqa: F821, F841
 
 
-@rule(np.squeeze, ".squeeze", np.expand_dims, np.atleast_1d, np.atleast_2d)
-def squeeze(y, x, *args, **kwargs):
+@rule(np.squeeze, ".squeeze", np.expand_dims)
+def squeeze(y, x, axis=None):
+    dx = np.reshape(dy, np.shape(x))
+
+
+@rule(np.atleast_1d, np.atleast_2d)
+def atleast(y, x):
     dx = np.reshape(dy, np.shape(x))
 
 
 @rule(np.reshape)
 def reshape(y, x, newshape=None, order="C", *, shape=None, copy=None):
-    dx = np.reshape(dy, np.shape(x), order=order)
+    dx = reshape_grad(dy, x, order)
 
 
 @rule(".reshape")
 def reshape_method(y, x, *shape, order="C", copy=None):
-    dx = np.reshape(dy, np.shape(x), order=order)
+    dx = reshape_grad(dy, x, order)
 
 
 @rule(np.ravel, ".ravel", ".flatten")
 def ravel(y, x, order="C"):
-    dx = np.reshape(dy, np.shape(x), order=order)
+    dx = reshape_grad(dy, x, order)
 
 
 @rule(np.transpose)
@@ -70,6 +78,22 @@ def vstack(y, tup):
 @rule(np.stack)
 def stack(y, arrays, axis=0):
     darrays = stack_grad(dy, arrays, axis)
+
+
+@rule(np.r_)
+def r_(y, *items):
+    ditems = concatenator_grad(dy, np.r_, items, i)
+
+
+@rule(np.c_)
+def c_(y, *items):
+    ditems = concatenator_grad(dy, np.c_, items, i)
+
+
+@rule(np.linspace)
+def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    dstart = unbroadcast(linspace_grad(dy, num, endpoint, retstep, axis, False), start)
+    dstop = unbroadcast(linspace_grad(dy, num, endpoint, retstep, axis, True), stop)
 
 
 @rule(np.split)

@@ -158,7 +158,11 @@ def items_grad(d, mapping):
 
 
 def sum_grad(d, items):
-    """Adjoint of the builtin sum(items): every item gets the whole adjoint."""
+    """Adjoint of the builtin sum(items): every item gets the whole adjoint.
+
+    Over an array, sum adds its rows (its elements when 1-d): each row gets it."""
+    if hasattr(items, "shape"):
+        return zero_grad(items) + (unbroadcast(d, items[0]) if len(items) else 0)
     return GradList(unbroadcast(d, x) for x in items)
 
 
@@ -179,7 +183,10 @@ def choice_grad(d, y, items, i):
     ties = [k for k, x in enumerate(seq) if x is y or np.all(x == y)]
     share = d if len(ties) == 1 else d / len(ties)
     if len(items) == 1:
-        return GradList([share if k in ties else None for k in range(len(seq))])
+        out = zero_grad(seq) if hasattr(seq, "shape") else GradList([None] * len(seq))
+        for k in ties:
+            out[k] = share
+        return out
     return share if i in ties else zero_grad(items[i])
 
 

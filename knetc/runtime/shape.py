@@ -54,3 +54,94 @@ def concat_grads(d, parts, axis=0):
     """Adjoint of np.split(x, ...): the pieces' adjoints joined back, zeros where absent."""
     pieces = [zero_grad(p) if d is None or d[i] is None else d[i] for i, p in enumerate(parts)]
     return np.concatenate(pieces, axis=axis)
+
+
+def reshape_grad(g, x, order="C"):
+    """Adjoint of np.reshape / ravel / flatten of x read in `order` ("C", "F", "A" or "K")."""
+    order = _read_order(x, order)
+    if order == "K":
+        return _unravel_memory_order(g, x)
+    return np.reshape(g, np.shape(x), order=order)
+
+
+def _read_order(x, order):
+    """The order ("C", "F" or "K") in which NumPy read x's elements for `order`."""
+    raw = x if isinstance(x, np.ndarray) else getattr(x, "raw", None)  # a KnetArray's buffer
+    flags = getattr(raw, "flags", None)
+    if order in (None, "C", "F") or flags is None:
+        return order or "C"
+    if flags.c_contiguous:
+        return "C"
+    if flags.f_contiguous:
+        return "F"
+    return "C" if order == "A" else "K"
+
+
+def _unravel_memory_order(g, x):
+    """g (read from x in memory order, as ravel(order="K") does) back in x's logical shape.
+
+    A probe of integers with x's own strides numbers x's elements; raveling the probe the way
+    NumPy raveled x says where each element of g belongs."""
+    size, shape = x.size, x.shape
+    steps = [s // x.itemsize for s in x.strides]
+    if any(s % x.itemsize for s in x.strides) or any(s == 0 for s, n in zip(steps, shape)
+                                                     if n > 1):
+        raise NotImplementedError("knetc cannot differentiate ravel(order='K') of a broadcast "
+                                  "or unaligned view; use order='C'")
+    low = sum(min(0, (n - 1) * s) for n, s in zip(shape, steps))
+    high = sum(max(0, (n - 1) * s) for n, s in zip(shape, steps))
+    buffer = np.empty(high - low + 1, dtype=np.int64)
+    probe = np.lib.stride_tricks.as_strided(buffer[-low:], shape=shape,
+                                            strides=[s * 8 for s in steps])
+    probe[...] = np.arange(size).reshape(shape)
+    out = np.empty(size, dtype=np.result_type(g))
+    out[np.ravel(probe, order="K")] = np.ravel(g)
+    return out.reshape(shape)
+
+
+def concatenator_grad(g, concatenator, items, i):
+    """Adjoint of item i of `np.r_[items]` / `np.c_[items]`.
+
+    Each item's elements are numbered, the same concatenator joins the numbers, and where each
+    number lands says which element of g belongs to it: r_ and c_'s rules for scalars, 1-d
+    items and axes are the concatenator's own."""
+    single = len(items) == 1 and isinstance(items[0], tuple)  # np.r_[t], t a tuple
+    parts = items[0] if single else items
+    numbers, start = [], 0
+    for p in parts:
+        n = int(np.size(p))
+        numbers.append(np.arange(start, start + n, dtype=np.float64).reshape(np.shape(p)))
+        start += n
+    where = np.asarray(concatenator[tuple(numbers)]).astype(np.int64)
+    flat = np.empty(start, dtype=np.result_type(g))
+    flat[np.ravel(where)] = np.ravel(g)
+    pieces, start = GradList(), 0
+    for p in parts:
+        n = int(np.size(p))
+        pieces.append(flat[start:start + n].reshape(np.shape(p)))
+        start += n
+    return pieces if single else pieces[i]
+
+
+def linspace_grad(g, num, endpoint, retstep, axis, last):
+    """Adjoint of np.linspace(start, stop, num) for start (last=False) or stop (last=True).
+
+    Sample k is start + k/(num-1) * (stop - start) (k/num without the endpoint)."""
+    if retstep:
+        raise TypeError("knetc cannot differentiate np.linspace(..., retstep=True); compute "
+                        "the step as (stop - start) / (num - 1)")
+    g = np.moveaxis(np.asarray(g), axis, 0)
+    t = np.arange(num, dtype=np.float64) / ((num - 1 if endpoint else num) or 1)
+    weight = t if last else 1 - t
+    return np.tensordot(weight, g, axes=(0, 0))
+
+
+def arange_grad(g, start, stop, step, which):
+    """Adjoint of np.arange(start, stop, step) for `which` ("start" or "step").
+
+    Element k is start + k * step; np.arange(n) alone means stop=n, whose derivative is 0."""
+    if stop is None:
+        return zero_grad(start) if which == "start" else None
+    if which == "start":
+        return np.sum(g)
+    return np.sum(g * np.arange(np.size(g))) if step is not None else None
