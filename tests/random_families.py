@@ -117,7 +117,7 @@ VIEWS = {  # base type -> (view source, view type or None for an untyped shape)
     M: [("{a}[{k}]", V), ("{a}[:, {k}]", V), ("{a}.T", M), ("np.reshape({a}, (9,))", None),
         ("{a}.reshape(-1)", None), ("{a}[1:]", None), ("np.transpose({a})", M)],
     V: [("{a}[1:]", None), ("{a}[::-1]", V), ("np.reshape({a}, (3, 1))", None),
-        ("{a}.reshape(-1)", V), ("{a}[0:2]", None), ("{a}[0]", S)],
+        ("{a}.reshape(-1)", V), ("{a}[0:2]", None), ("{a}[0]", S)],  # a[0]: a scalar copy
 }
 
 
@@ -140,7 +140,9 @@ def views(gen, sc, ctx):
     u = gen.fresh("u")
     lines = [f"{a} = {gen.strip(e.code)}", f"{u} = {src.format(a=a, k=gen.pick([0, 1, 2]))}"]
     through = gen.pick(["base", "view"])
-    gen.events.add(f"view: {src.split('{a}')[-1] or src} then in-place on the {through}")
+    label = src.format(a="a", k="k").replace("np.", "")
+    gen.events.add(f"view: {label} of a {'matrix' if t == M else 'vector'}, in-place on the "
+                   + through)
     if through == "base":
         lines.append(_inplace(gen, sc, ctx, a, gen.pick([S, t])))
     else:

@@ -1188,7 +1188,7 @@ class _Gen:
             if h.name not in called:
                 lines += self.s_call_of(h, sc, ctx)
         for f in self.snippet_families():
-            if f not in self.fam_used and f not in ("singular", *fam.THIRD_ARG):
+            if f not in self.fam_used and f not in fam.THIRD_ARG:
                 self.fam_used.add(f)
                 lines += self.SNIPPETS[f](self, sc, ctx)
         lines += self.ret(sc, ctx)
