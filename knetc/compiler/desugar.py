@@ -13,12 +13,17 @@ sequence it came from:
 through `sequence(...)` (which lists a generator or a dict's keys) unless it is a name.
 Docstrings and `pass` are dropped.
 """
+import builtins
+
 from .syntax import ast, assign, const, copy, name
 
 
 class Desugar(ast.NodeTransformer):
     def __init__(self, namer):
         self.namer = namer
+
+    def calls(self, node, fname):
+        return _is_call_to(node, fname, self.namer.aliases)
 
     def visit_Expr(self, node):
         if isinstance(node.value, ast.Constant):
@@ -51,14 +56,14 @@ class Desugar(ast.NodeTransformer):
         self.generic_visit(node)
         node.body = node.body or [ast.Pass()]
         it = node.iter
-        if _is_call_to(it, "range") and isinstance(node.target, ast.Name):
+        if self.calls(it, "range") and isinstance(node.target, ast.Name):
             return node
         before = []
         index = self.namer.fresh("i")
-        if _is_call_to(it, "enumerate") and _pair(node.target) and len(it.args) in (1, 2):
+        if self.calls(it, "enumerate") and _pair(node.target) and len(it.args) in (1, 2):
             counter, item = node.target.elts
             inner = it.args[0]
-            if _is_call_to(inner, "zip") and isinstance(item, (ast.Tuple, ast.List)) \
+            if self.calls(inner, "zip") and isinstance(item, (ast.Tuple, ast.List)) \
                     and len(item.elts) == len(inner.args):  # enumerate(zip(a, b))
                 seqs = [self._named(a, before, node) for a in inner.args]
                 lengths = [self.namer.call_builtin("len", [name(q)]) for q in seqs]
@@ -72,7 +77,7 @@ class Desugar(ast.NodeTransformer):
             start = it.args[1] if len(it.args) == 2 else None
             first = [assign(copy(counter), name(index) if start is None else
                             ast.BinOp(left=name(index), op=ast.Add(), right=start))]
-        elif _is_call_to(it, "reversed") and len(it.args) == 1:
+        elif self.calls(it, "reversed") and len(it.args) == 1:
             seq = self._named(it.args[0], before, node)
             n = self.namer.call_builtin("len", [name(seq)])
             last = ast.BinOp(left=n, op=ast.Sub(), right=const(1))
@@ -83,7 +88,7 @@ class Desugar(ast.NodeTransformer):
             for stmt in first:
                 ast.copy_location(stmt, node)
             return before + [ast.copy_location(loop, node)]
-        elif _is_call_to(it, "zip") and isinstance(node.target, (ast.Tuple, ast.List)) \
+        elif self.calls(it, "zip") and isinstance(node.target, (ast.Tuple, ast.List)) \
                 and len(node.target.elts) == len(it.args):
             seqs = [self._named(a, before, node) for a in it.args]
             lengths = [self.namer.call_builtin("len", [name(s)]) for s in seqs]
@@ -137,9 +142,13 @@ def desugar(fn_node, namer):
     return fn_node
 
 
-def _is_call_to(node, fname):
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and node.func.id == fname and not node.keywords
+def _is_call_to(node, fname, aliases):
+    """Whether `node` calls builtin `fname`: by its name (the shadowing pass renamed the
+    user's own `zip` and friends), or through a name bound to it (`builtins.zip`)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.keywords:
+        return False
+    func = node.func.id
+    return func == fname or (func in aliases and aliases[func] is getattr(builtins, fname))
 
 
 def _item(seq, index):

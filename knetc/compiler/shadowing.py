@@ -4,6 +4,9 @@
 
     for i, v in enumerate(xs):      ->    for i, v in enumerate_2(xs):
 
+A builtin called through another spelling (`builtins.zip(a, b)`) is called through a name
+bound to it, which the desugaring pass knows for the builtin it is.
+
 A module global or closure value gets a name of its own in the generated code, bound to the
 object (the scope records it: rebinding it recompiles); a parameter or local is renamed.
 """
@@ -25,6 +28,7 @@ def unshadow(node, params, scope, namer):
             renames[spelled] = namer.fresh(spelled)
         elif not scope.is_builtin(spelled):  # a module global or closure cell of that name
             renames[spelled] = namer.bind(spelled, scope.resolve(spelled))
+    _spelled_builtins(node, local, scope, namer)
     if not renames:
         return
     for n in ast.walk(ast.Module(body=node.body, type_ignores=[])):  # not the parameters
@@ -33,3 +37,22 @@ def unshadow(node, params, scope, namer):
                 n.id = renames[n.id]
     node.body[:0] = [ast.copy_location(assign(renames[p], name(p)), node.body[0])
                      for p in params if p in renames]
+
+
+def _spelled_builtins(node, local, scope, namer):
+    """`builtins.zip(a, b)` -> `zip(a, b)`, with `zip` bound to the builtin (a fresh name if
+    the user's code took that one)."""
+    builtin_ids = {id(getattr(builtins, b)): b for b in _BUILTINS}
+    for call in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+            continue
+        attrs, root = [], call.func
+        while isinstance(root, ast.Attribute):
+            attrs.insert(0, root.attr)
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id in local:
+            continue
+        obj = scope.resolve(root.id, attrs)
+        spelled = builtin_ids.get(id(obj))
+        if spelled is not None and obj is getattr(builtins, spelled):
+            call.func = ast.copy_location(name(namer.bind(spelled, obj)), call.func)
