@@ -1512,7 +1512,6 @@ REFUSED_MESSAGES = [
     "its memory is also reachable through another argument",  # f(a, a) with `x += 1`
     "a variable holding one of its elements is read later",
     "passing the same list twice to a function that mutates it",
-    "it takes `*args`/`**kwargs`",  # a decorator's forwarding wrapper
 ]
 
 

@@ -236,3 +236,28 @@ def test_recursion_source_has_one_pair():
     src = knetc.source(knetc.grad(loss_sum_list))
     assert src.count("def sum_list_forward") == 1
     assert src.count("def sum_list_backward") == 1
+
+
+def unread_recursive(p0, p2, n):
+    if n <= 0:
+        return np.sin(p0)
+    m = unread_recursive(p0, p0[2], n - 1)
+    return m * m
+
+
+def calls_it_later(p):
+    return unread_recursive(p, p[1], 0)
+
+
+def unread_then_read(w):
+    unread = unread_recursive(w, np.cos(w), 3)  # noqa: F841 (unread: the `unread` pair)
+    return np.sum(calls_it_later(w))  # a later helper needs the plain pair
+
+
+def test_pair_skipped_while_unused_is_generated_when_a_later_helper_calls_it():
+    # the plain pair was skipped (its only call site switched), then requested again by
+    # calls_it_later and never generated: NameError inside the generated code
+    w = np.random.RandomState(0).rand(3, 3)
+    value, _ = knetc.value_and_grad(unread_then_read)(w)
+    np.testing.assert_allclose(value, unread_then_read(w))
+    knetc.check_grads(unread_then_read, w)

@@ -107,22 +107,160 @@ def test_grad_of_a_decorated_loss():
 def forwarding(f):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        return f(*args, **kwargs)
+        return 2.0 * f(*args, **kwargs)
+    return wrapper
+
+
+def forwarding_times(k):  # with arguments, named parameter plus **kwargs
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(x, **kwargs):
+            return k * f(x, **kwargs) + k
+        return decorate_inner(wrapper)
+    return decorate
+
+
+def decorate_inner(f):
+    return f
+
+
+def star_only(f):
+    @functools.wraps(f)
+    def wrapper(*args):
+        return f(*args) - 1.0
     return wrapper
 
 
 @forwarding
-def forwarded_sin(x):
+def forwarded_sin(x, scale=1.0):
+    return np.sin(x) * scale
+
+
+@forwarding_times(3.0)
+@forwarding  # stacked: the outer wrapper forwards to the inner wrapper
+def forwarded_pair(x, y, *, c=0.5):
+    return np.sum(np.tanh(x * y) + c)
+
+
+@star_only
+def star_tanh(x, y):
+    return np.tanh(x) * y
+
+
+@forwarding
+def forwarded_loss(x, w):
+    return np.sum(np.sin(x) * w)
+
+
+class Scaled:
+    def __init__(self, w):
+        self.w = w
+
+    @forwarding
+    def predict(self, x):
+        return np.sum(self.w * np.tanh(x))
+
+    def loss(self, x):  # `self.predict`, found on the class when compiled
+        return self.predict(x) ** 2
+
+    @forwarding
+    def decorated_loss(self, x):
+        return self.predict(x) + np.sum(x ** 2)
+
+
+def forwarded_calls(x, y):
+    return (np.sum(forwarded_sin(x)) + np.sum(forwarded_sin(x, scale=y[0]))
+            + np.sum(forwarded_sin(x, 0.5)) + forwarded_pair(x, y=y, c=0.2)
+            + forwarded_pair(x, y=y) + np.sum(star_tanh(x, y)))
+
+
+def forwarded_through_a_parameter(x, model):
+    return model.predict(x) ** 2
+
+
+@pytest.mark.parametrize("loss, args", [
+    (forwarded_calls, (X, X[::-1] + 2.0)),
+    (forwarded_loss, (X, X + 1.0)),           # knetc.grad of the decorated loss itself
+])
+def test_forwarding_wrapper_is_specialized(loss, args):
+    # issue 11: `wrapper(*args, **kwargs)`, the most common decorator, was refused
+    _agrees(loss, *args)
+    knetc.check_grads(loss, *args, argnums=(0, 1))
+
+
+def test_forwarding_wrapper_of_a_method():
+    model = Scaled(X + 1.0)
+    _agrees(forwarded_through_a_parameter, X, model)  # found at run time
+    for method in (model.loss, model.decorated_loss):
+        value, grad = knetc.value_and_grad(method)(X)
+        np.testing.assert_allclose(value, method(X), rtol=1e-12)
+        knetc.check_grads(method, X)
+    np.testing.assert_allclose(knetc.grad(model.loss)(X),
+                               2 * model.predict(X) * 2.0 * model.w * (1 - np.tanh(X) ** 2))
+    np.testing.assert_allclose(knetc.grad(forwarded_loss)(X, 2.0 * X),
+                               2.0 * np.cos(X) * 2.0 * X)
+
+
+def test_forwarding_wrapper_source_names_the_parameters():
+    def loss(x):
+        return np.sum(forwarded_sin(x))
+    text = knetc.source(knetc.grad(loss))
+    assert "def forwarded_sin_forward(stack, x, scale):" in text
+    assert "forwarded_sin_forward_2(stack, x, scale)" in text
+    code = [line for line in text.splitlines() if not line.strip().startswith("#")]
+    assert not any("args" in line for line in code)
+
+
+def test_rebinding_the_wrapped_function_recompiles():
+    def loss(x):
+        return np.sum(forwarded_sin(x))
+    g = knetc.grad(loss)
+    np.testing.assert_allclose(g(X), 2.0 * np.cos(X))
+    cell = forwarded_sin.__closure__[forwarded_sin.__code__.co_freevars.index("f")]
+    original = cell.cell_contents
+    try:
+        cell.cell_contents = lambda x, scale=1.0: np.exp(x) * scale
+        np.testing.assert_allclose(g(X), 2.0 * np.exp(X))
+    finally:
+        cell.cell_contents = original
+
+
+def counting(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs) * len(args)
+    return wrapper
+
+
+def renaming(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args)
+    return wrapper
+
+
+@counting
+def counted_sin(x):
     return np.sin(x)
 
 
-def test_wrapper_knetc_cannot_read_is_refused_not_unwrapped():
+@renaming
+def renamed_sin(x, scale=1.0):
+    return np.sin(x) * scale
+
+
+@pytest.mark.parametrize("helper, decorator, needle", [
+    (counted_sin, counting, "* len(args)"),   # reads args: depends on the call's spelling
+    (renamed_sin, renaming, "return f(*args)"),  # drops kwargs: a keyword goes nowhere
+])
+def test_wrapper_that_reads_its_arguments_is_refused_not_unwrapped(helper, decorator,
+                                                                   needle):
     def loss(x):
-        return np.sum(forwarded_sin(x))
-    with pytest.raises(KnetcSyntaxError, match="wrapper that a decorator") as info:
+        return np.sum(helper(x))
+    with pytest.raises(KnetcSyntaxError, match="it takes `.args`/`..kwargs`") as info:
         knetc.grad(loss)(X)
     assert info.value.filename == __file__
-    assert info.value.lineno == _line_of(forwarding, "def wrapper(*args")
+    assert info.value.lineno == _line_of(decorator, needle)
 
 
 def inner(x):

@@ -14,6 +14,7 @@ from .anf import anf
 from .check import check
 from .comprehensions import comprehensions
 from .desugar import desugar
+from .forwarding import forward_arguments, positional_names
 from .emit import HELPERS, Comments, build, function_def
 from .inplace import add_in_place
 from .jumps import jumps
@@ -34,6 +35,7 @@ from .syntax import ast, assign, name, names_loaded, names_stored, parse_functio
 
 def parse_and_check(fn):
     source = parse_function(fn)
+    forward_arguments(source)                                      # f(*args, **kwargs)
     check(source)
     return source
 
@@ -141,8 +143,7 @@ def compile_gradient(fn, argnums, self_type=None):
 def compile_pair(fn):
     """The (forward, backward) functions of `fn` differentiated in all its positional
     parameters, for a method found only at run time (`layer.apply(x)`)."""
-    code = fn.__code__
-    program = Program(fn, tuple(range(code.co_argcount)), transform)
+    program = Program(fn, tuple(range(len(positional_names(fn)))), transform)
     return program.compile(build, entry=False)
 
 

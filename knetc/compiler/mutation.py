@@ -33,6 +33,7 @@ A call to a user function that mutates one of its parameters mutates the argumen
 import inspect
 
 from ..errors import KnetcSyntaxError
+from .forwarding import forward_arguments
 from .syntax import ast, expr_text, names_loaded, parse_function
 from .views import OUTSIDE, view_roots
 
@@ -416,6 +417,13 @@ def _possible_values(value):
 _cache = {}
 
 
+def _parse(fn):
+    """`fn`'s definition, a forwarding wrapper given the parameters it forwards."""
+    source = parse_function(fn)
+    forward_arguments(source)
+    return source.node
+
+
 def mutated_params(fn, resolve_callee, _active=None):
     """The parameters of user function `fn` that it mutates in place."""
     if fn in _cache:
@@ -425,7 +433,7 @@ def mutated_params(fn, resolve_callee, _active=None):
         return set()  # recursion: what the other frames mutate is found there
     _active.add(fn)
     try:
-        node = parse_function(fn).node
+        node = _parse(fn)
     except Exception:
         return set()
     params = set(inspect.signature(fn).parameters)
@@ -465,7 +473,7 @@ def returns_param(fn):
 
 def _returns_param(fn):
     try:
-        node = parse_function(fn).node
+        node = _parse(fn)
     except Exception:
         return True
     params = set(inspect.signature(fn).parameters)

@@ -12,6 +12,7 @@ import re
 import types
 
 from .emit import Comments, function_def
+from .forwarding import defaults, positional_names
 from .release import release
 from .saves import prune_saves
 from .scope import Dependencies
@@ -39,8 +40,7 @@ class Program:
         self.fn = fn
         self.transform = transform
         self.many = isinstance(argnums, tuple)
-        code = fn.__code__
-        positional = code.co_varnames[:code.co_argcount]
+        positional = positional_names(fn)
         try:
             self.wrt = [positional[i] for i in (argnums if self.many else (argnums,))]
         except IndexError:
@@ -50,6 +50,7 @@ class Program:
         self.self_type = None
         self.pairs = {}      # (function, active parameter names) -> (forward, backward)
         self.pending = []
+        self.skipped = set()  # requested pairs not generated: no call site uses them (yet)
         self.uses = {}     # key -> call sites that use the pair (none: not generated)
         self.names = set()
         self.alias_maps = []  # per function: name in generated code -> runtime helper
@@ -77,6 +78,9 @@ class Program:
             base = re.sub(r"\W", "", fn.__name__) or "function"  # `<lambda>` -> `lambda`
             self.pairs[key] = (self.fresh(base + "_forward"), self.fresh(base + "_backward"))
             self.pending.append(key)
+        elif key in self.skipped:  # skipped while unused; a later function calls it
+            self.skipped.discard(key)
+            self.pending.append(key)
         return self.pairs[key]
 
     def unrequest(self, fn, active, mutated=()):
@@ -95,7 +99,8 @@ class Program:
         while self.pending:
             fn, active, mutated, unread = self.current = self.pending.pop(0)
             if not self.uses[self.current]:
-                continue  # every call site switched to the other pair
+                self.skipped.add(self.current)  # every call site switched to the other pair
+                continue
             defs += self._transform(fn, list(active), False, mutated, unread)
         texts = [(fn_name, *self.comments.render(node)) for (fn_name, node), _, _ in defs]
         loads = [names_loaded(node) for (_, node), _, _ in defs]  # the text's, not re-parsed
@@ -103,8 +108,7 @@ class Program:
         for (fn_name, text, where), (_, user_fn, aliases), read in zip(texts, defs, loads):
             function = build(text, where, fn_name, user_fn, cells, aliases, read)
             if not fn_name.endswith("_backward") or (entry and fn_name == texts[0][0]):
-                function.__defaults__ = user_fn.__defaults__
-                function.__kwdefaults__ = user_fn.__kwdefaults__
+                function.__defaults__, function.__kwdefaults__ = defaults(user_fn)
             cells[fn_name].cell_contents = function
         if entry:
             function = cells[texts[0][0]].cell_contents
