@@ -13,7 +13,7 @@ so the generated code keeps the user's `y.shape[1]` rather than a temporary for 
 `a, b = e` becomes indexing; conditional expressions become `if` statements.
 """
 from .activity import PURE_CALLS, differentiable_loads
-from .syntax import ast, assign, copy, name, names_loaded
+from .syntax import ast, assign, copy, name, names_loaded, names_stored
 
 class ANF:
     def __init__(self, namer, active, local_names):
@@ -62,8 +62,10 @@ class ANF:
             self.result = value.id
         elif isinstance(stmt, ast.If):
             test = self.test(stmt.test, out)
-            out.append(ast.If(test=test, body=self.block(stmt.body),
-                              orelse=self.block(stmt.orelse)))
+            body, orelse = self.block(stmt.body), self.block(stmt.orelse)
+            if _stored_in(test, body + orelse):
+                test = self.test(test, out, force_temp=True)
+            out.append(ast.If(test=test, body=body, orelse=orelse))
         elif isinstance(stmt, ast.For):
             it = stmt.iter if isinstance(stmt.iter, ast.Name) else None
             if it is None:
@@ -109,6 +111,9 @@ class ANF:
         if isinstance(value, ast.IfExp):
             self.ifexp(target, value, out)
             return
+        if self.carries(value):
+            self.boolop(target, value, out)
+            return
         simple = self.simple(value, out)
         if target in names_loaded(simple) and not self.inline(value):
             # `x = f(x)`: the adjoint needs both the old and the new x, so keep them apart
@@ -147,17 +152,43 @@ class ANF:
             self.setitem(base, inner, out)
 
     def ifexp(self, target, node, out):
-        test = self.test(node.test, out)
+        test_stmts = []
+        test = self.test(node.test, test_stmts)
         body, orelse = [], []
         self.assign_to(target, node.body, body)
         self.assign_to(target, node.orelse, orelse)
+        if _stored_in(test, body + orelse):
+            test = self.test(test, test_stmts, force_temp=True)
+        out.extend(test_stmts)
         out.append(ast.If(test=test, body=body, orelse=orelse))
 
+    def boolop(self, target, node, out):
+        """`t = a or b` as `if a: t = a else: t = b` (for `and`, the branches swapped): `a`
+        evaluated once, `b` only when Python evaluates it, and the gradient reaches the
+        operand whose value is the result."""
+        first = self.atom(node.values[0], out)
+        rest = node.values[1] if len(node.values) == 2 else ast.BoolOp(
+            op=node.op, values=node.values[1:])
+        took, other = [], []
+        self.assign_to(target, first, took)
+        self.assign_to(target, rest, other)
+        test = self.test(first, out, force_temp=_stored_in(first, took + other))
+        body, orelse = (took, other) if isinstance(node.op, ast.Or) else (other, took)
+        out.append(ast.If(test=test, body=body or [ast.Pass()], orelse=orelse))
+
+    def carries(self, node):
+        """Whether `node` is an `and`/`or` whose value may be a differentiated operand (not
+        only True or False, as `a > 0 and b < 1` is)."""
+        return isinstance(node, ast.BoolOp) and bool(differentiable_loads(node) & self.active) \
+            and not _boolean(node)
+
     def test(self, node, out, force_temp=False):
+        """A name for an `if`/`while` test; an `and`/`or` there stays one cheap line."""
         if isinstance(node, ast.Name) and not force_temp:
             return node
         tmp = self.namer.fresh("cond")
-        out.append(assign(tmp, self.simple(node, out) if not self.inline(node) else node))
+        keep = self.inline(node) or isinstance(node, ast.BoolOp)
+        out.append(assign(tmp, node if keep else self.simple(node, out)))
         return name(tmp)
 
     # expressions ------------------------------------------------------------------------
@@ -178,9 +209,9 @@ class ANF:
     def atom(self, node, out, hint=None):
         if self.inline(node):
             return node
-        if isinstance(node, ast.IfExp):
+        if isinstance(node, ast.IfExp) or self.carries(node):
             tmp = self.namer.fresh(hint or "choice")
-            self.ifexp(tmp, node, out)
+            self.assign_to(tmp, node, out)
             return name(tmp)
         simple = self.simple(node, out)
         tmp = self.namer.temp_for(node)
@@ -191,7 +222,7 @@ class ANF:
 
     def simple(self, node, out):
         """`node` as one operation whose operands are atoms."""
-        if self.inline(node) or isinstance(node, ast.BoolOp):
+        if self.inline(node) or isinstance(node, ast.BoolOp) and not self.carries(node):
             return node
         if isinstance(node, ast.BinOp):
             new = ast.BinOp(left=self.atom(node.left, out), op=node.op,
@@ -229,9 +260,9 @@ class ANF:
         if isinstance(node, ast.Dict):
             return ast.Dict(keys=[self.index(k, out) for k in node.keys],
                             values=[self.atom(v, out) for v in node.values])
-        if isinstance(node, ast.IfExp):
+        if isinstance(node, ast.IfExp) or self.carries(node):
             tmp = self.namer.fresh("choice")
-            self.ifexp(tmp, node, out)
+            self.assign_to(tmp, node, out)
             return name(tmp)
         return node
 
@@ -285,6 +316,20 @@ def _is_sequence(value, known):
         return value.id in known
     return isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and any(
         _is_sequence(side, known) for side in (value.left, value.right))
+
+
+def _stored_in(test, stmts):
+    """Whether the test name is assigned in the branches: the backward sweep, which tests
+    it again after undoing them in reverse, must read the value the forward sweep read."""
+    return isinstance(test, ast.Name) and test.id in names_stored(stmts)
+
+
+def _boolean(node):
+    """Whether `node` is always True or False: comparisons, `not`, and `and`/`or` of those."""
+    if isinstance(node, ast.BoolOp):
+        return all(_boolean(v) for v in node.values)
+    return isinstance(node, ast.Compare) or isinstance(node, ast.UnaryOp) and isinstance(
+        node.op, ast.Not)
 
 
 def _is_append(value):
