@@ -232,6 +232,11 @@ class ANF:
                         isinstance(side, ast.Name) and side.id in self.sequences)
                     for side in (node.left, node.right)):
                 new.joins_sequences = True  # `xs + [x]` joins lists; it does not add numbers
+            if isinstance(node.op, ast.Mult):
+                for side, label in ((node.left, "left"), (node.right, "right")):
+                    if isinstance(side, (ast.List, ast.Tuple)) or (
+                            isinstance(side, ast.Name) and side.id in self.sequences):
+                        new.repeats_sequence = label  # `[f(x)] * n` repeats a list
             return new
         if isinstance(node, ast.UnaryOp):
             return ast.UnaryOp(op=node.op, operand=self.atom(node.operand, out))

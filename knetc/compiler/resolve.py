@@ -68,6 +68,11 @@ class Resolver:
         if isinstance(value, ast.BinOp):
             if getattr(value, "joins_sequences", False):
                 return self._bind(RULES["join"], [value.left, value.right], {}, value)
+            side = getattr(value, "repeats_sequence", None)
+            if side is not None:  # `[x] * n`, `n * [x]`
+                operands = [value.left, value.right] if side == "left" else [value.right,
+                                                                             value.left]
+                return self._bind(RULES["repeat"], operands, {}, value)
             op = type(value.op).__name__
             if op == "FloorDiv":
                 return None  # piecewise constant

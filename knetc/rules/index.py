@@ -42,6 +42,11 @@ def join(y, a, b):
     db = part_grad(dy, len(a), len(y))
 
 
+@rule("repeat")
+def repeat(y, items, n):
+    ditems = repeat_grad(dy, len(items))
+
+
 @rule(builtins.list, builtins.tuple, runtime.sequence)
 def sequence(y, items):
     ditems = sequence_grad(dy, items)

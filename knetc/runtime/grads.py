@@ -133,6 +133,16 @@ def part_grad(d, start, stop):
     return GradList(d[start:stop])
 
 
+def repeat_grad(d, k):
+    """Adjoint of `items * n` for k items: each item's is the sum of its copies' adjoints."""
+    if d is None:
+        return None
+    out = [None] * k
+    for i, g in enumerate(d):
+        out[i % k] = add_grads(out[i % k], g)
+    return GradList(out)
+
+
 def sequence_grad(d, items):
     """Adjoint of list(items), tuple(items) or sequence(items): the same items, or none for
     the keys of a dict."""
