@@ -21,6 +21,7 @@ _OPERATORS = {
     "USub": "neg", "UAdd": "pos",
 }
 NONDIFF_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+_GRIDS = (type(np.mgrid), type(np.ogrid))
 NONDIFF_BUILTINS = {range, len, print, isinstance, int, bool, str, type, repr, id, hash,
                     callable, hasattr}
 
@@ -318,6 +319,10 @@ class Resolver:
             obj = self.lookup(node.value)
         except NoAdjointError:
             return None
+        if type(obj) in _GRIDS:  # np.mgrid[0.0:x:5j]: its index would get no gradient
+            raise self._error(node, f"`{expr_text(node)}` with differentiated bounds",
+                              "build the grid with np.linspace (or np.arange) and "
+                              "np.meshgrid, which knetc differentiates")
         if obj is not np.r_ and obj is not np.c_:
             return None
         items = []

@@ -96,6 +96,11 @@ def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, a
     dstop = unbroadcast(linspace_grad(dy, num, endpoint, retstep, axis, True), stop)
 
 
+@rule(np.meshgrid)
+def meshgrid(y, *items, copy=True, sparse=False, indexing="xy"):
+    ditems = meshgrid_grad(dy, items, i, indexing)
+
+
 @rule(np.split)
 def split(y, ary, indices_or_sections, axis=0):
     dary = concat_grads(dy, y, axis)

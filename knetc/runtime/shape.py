@@ -56,6 +56,20 @@ def concat_grads(d, parts, axis=0):
     return np.concatenate(pieces, axis=axis)
 
 
+def meshgrid_grad(d, items, i, indexing="xy"):
+    """Adjoint of input i of np.meshgrid(*items): output i repeats it along every axis but
+    its own (with "xy" indexing, the first two inputs vary along axes 1 and 0), so sum the
+    others."""
+    if d is None or d[i] is None:
+        return None
+    axis = i
+    if indexing == "xy" and len(items) > 1 and i < 2:
+        axis = 1 - i
+    g = d[i]
+    summed = g.sum(axis=tuple(a for a in range(g.ndim) if a != axis))
+    return np.reshape(summed, np.shape(items[i]))
+
+
 def reshape_grad(g, x, order="C"):
     """Adjoint of np.reshape / ravel / flatten of x read in `order` ("C", "F", "A" or "K")."""
     order = _read_order(x, order)
