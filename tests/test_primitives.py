@@ -4,8 +4,8 @@
 module-level function written the way a user would write it, a builder `rng -> args`, the
 argnums to differentiate, and the rule keys the row exercises: NumPy/knetc function objects,
 operator symbols ("+", "neg", "@"), method names (".sum"), ".T" for the attribute, and the
-special keys "[]", "[]=", "tuple", "list" and "join". Reading the table is reading the list of
-what knetc supports.
+special keys "[]", "[]=", "tuple", "list", "join" and "repeat". Reading the table is reading
+the list of what knetc supports.
 
 Each function reduces its result with a fixed random weight (`np.sum(y * W3x4)`, W3x4 a (3, 4)
 array), so the scalar depends on every element of the primitive's output with a different
@@ -1026,6 +1026,16 @@ def join_tuples(t, x):
     return np.sum(u[0] * u[1] * W3) + np.sum(u[2] * W3)
 
 
+def repeat_items(x, y):
+    ys = [np.sin(x), y * 2.0] * (len(x) - 1)  # a count that is not a constant
+    return np.sum(ys[0] * W3) + np.sum(ys[3] * ys[2] * W3)
+
+
+def repeat_count_first(x, y):
+    ys = len(y) * (x * y,)
+    return np.sum(ys[0] * ys[2] * W3)
+
+
 # ---------------------------------------------------------------- mutating lists and dicts
 
 
@@ -1497,6 +1507,16 @@ def stack_axis1(a, b):
 
 def stack_axis_negative(a, b):
     return np.sum(np.stack([a, b, a * b], axis=-1) * W3x4x3)
+
+
+def meshgrid_xy(a, b):
+    X, Y = np.meshgrid(a, b)
+    return np.sum(X * Y ** 2 * W2x3)
+
+
+def meshgrid_ij_sparse(a, b):
+    X, Y = np.meshgrid(a, b, indexing="ij", sparse=True)
+    return np.sum(np.sin(X + Y) * W3x2)
 
 
 def split_sections(x):
@@ -1997,6 +2017,10 @@ TABLE = {
         row(join_tuples, args(lambda r: (randn(r, 3), randn(r, 3)), normal(3)), ["join"],
             BOTH),
     ],
+    "repeat": [
+        row(repeat_items, args(normal(3), normal(3)), ["repeat"], BOTH),
+        row(repeat_count_first, args(normal(3), normal(3)), ["repeat"], BOTH),
+    ],
     # ------------------------------------------------------------ mutation and builtins
     "setitem": [
         row(setitem_list, args(normal(3), normal(3)), ["[]="], BOTH),
@@ -2193,6 +2217,10 @@ TABLE = {
         row(stack_axis1, args(normal(3, 4), normal(3, 4)), [np.stack], BOTH),
         row(stack_axis_negative, args(normal(3, 4), normal(3, 4)), [np.stack], BOTH),
     ],
+    "meshgrid": [
+        row(meshgrid_xy, args(normal(3), normal(2)), [np.meshgrid], BOTH),
+        row(meshgrid_ij_sparse, args(normal(3), normal(2)), [np.meshgrid], BOTH),
+    ],
     "split": [
         row(split_sections, args(normal(4, 4)), [np.split]),
         row(split_indices_axis1, args(normal(3, 4)), [np.split]),
@@ -2337,9 +2365,10 @@ def keys_in_source(f):
     Function calls by a global name resolve to the object (`np.exp`, `knetc.sigm`, `max`),
     calls of a method of a local value to ".name", attributes of a local value to ".attr",
     operators to their symbols; subscripts give "[]", assignments into them "[]=", displays
-    holding a variable "tuple"/"list", `xs + [x]` gives "join", and `for v in <expression>`
-    the runtime's `sequence`, a call of a local variable "call", and reading an attribute of
-    a local value "." too. An over-approximation: it only has to confirm a row's keys.
+    holding a variable "tuple"/"list", `xs + [x]` gives "join", `[x] * n` "repeat", and
+    `for v in <expression>` the runtime's `sequence`, a call of a local variable "call", and
+    reading an attribute of a local value "." too. An over-approximation: it only has to
+    confirm a row's keys.
     """
     tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
     local = set(f.__code__.co_varnames)
@@ -2361,6 +2390,9 @@ def keys_in_source(f):
             if isinstance(node.op, ast.Add) and any(
                     isinstance(side, (ast.List, ast.Tuple)) for side in (node.left, node.right)):
                 found.append("join")
+            if isinstance(node.op, ast.Mult) and any(
+                    isinstance(side, (ast.List, ast.Tuple)) for side in (node.left, node.right)):
+                found.append("repeat")
         elif isinstance(node, ast.UnaryOp):
             found.append(_OPERATOR_KEYS.get(type(node.op)))
         elif isinstance(node, ast.Subscript):
