@@ -169,7 +169,7 @@ def reads_twice(p):
 
 
 def unread_then_read(x):
-    u = twice(x)  # unread: its call gets the backward that skips None ...
+    u = twice(x)  # noqa: F841 (unread: its call gets the backward that skips None) ...
     return reads_twice(x)  # ... and a helper compiled later calls the plain pair
 
 
