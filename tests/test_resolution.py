@@ -321,13 +321,17 @@ class Stats:
     def argmax(self):
         return 0
 
+    def reshape(self, v):
+        return v[::-1]
+
 
 def keyword_receivers(x, st):
     # `sum` and `argmax` are methods of Stats too: found at run time, keywords and all
     a = x.sum(axis=0)
     b = st.sum(x, axis=0, scale=2.0)
     k = x.argmax(axis=0)
-    return np.sum(a * b) + st.sum(x) + np.sum(x[k])
+    r = np.sum(x.reshape(4)[1:] ** 2) + np.sum(x.reshape(2, 2, order="F")[0] ** 3)
+    return np.sum(a * b) + st.sum(x) + np.sum(x[k]) + r
 
 
 def keyword_differentiated(x, st, w):
