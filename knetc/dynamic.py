@@ -13,25 +13,32 @@ import inspect
 from .compiler import compile_pair
 from .compiler.mutation import mutated_params
 from .compiler.resolve import user_function
-from .rules import RULES
+from .rules import NONDIFF, RULES
 from .rules.dynamic import vjp
 from .pytree import attributes, is_object
-from .runtime.grads import GradDict
+from .runtime.grads import GradDict, zero_grad
 
 _pairs = {}
 
 
-def forward(stack, obj, name, args):
+def forward(stack, obj, name, args, keywords=None):
+    keywords = keywords or {}
     method = getattr(type(obj), name, None)
-    if name == "__call__" and not inspect.isfunction(method):
+    if name == "__call__" and not inspect.isfunction(method) and not keywords:
         return _call_function(stack, obj, args)
-    if method is None and is_object(obj) and callable(attributes(obj).get(name)):
+    if method is None and is_object(obj) and callable(attributes(obj).get(name)) \
+            and not keywords:
         return _call_attribute(stack, obj, name, args)
+    operands = (obj, *args)
     if not inspect.isfunction(method) and "." + name in RULES:  # an array's `.sum`: its rule
-        result = getattr(obj, name)(*args)
-        operands = (obj, *args)
-        stack.append(lambda stack, g: tuple(vjp("." + name, i)(g, result, *operands)
+        result = getattr(obj, name)(*args, **keywords)
+        stack.append(lambda stack, g: tuple(vjp("." + name, i)(g, result, *operands,
+                                                               **keywords)
                                             for i in range(len(operands))))
+        return result
+    if not inspect.isfunction(method) and "." + name in NONDIFF:  # an array's `.argmax`
+        result = getattr(obj, name)(*args, **keywords)
+        stack.append(lambda stack, g: tuple(zero_grad(o) for o in operands))
         return result
     if not inspect.isfunction(method):
         owner = type(obj).__name__
@@ -45,8 +52,11 @@ def forward(stack, obj, name, args):
                             "time; call it as a function by its own name")
         compiled = _pairs[method] = compile_pair(method)
     fwd, bwd = compiled.function
-    result = fwd(stack, obj, *args)
-    stack.append(bwd)
+    result = fwd(stack, obj, *args, **keywords)
+    if len(inspect.signature(method).parameters) == len(operands):
+        stack.append(bwd)
+    else:  # defaults, or constants by keyword: adjoints for the positional operands only
+        stack.append(lambda stack, g: tuple(bwd(stack, g))[:len(operands)])
     return result
 
 

@@ -679,6 +679,14 @@ def grid_row_held_twice(x):
     return np.sum(other[0][1])
 
 
+def grid_row_appended_through_one_holder(x):  # found by the random programs
+    row = [x * 1.0, x * 3.0]
+    grid = [row]
+    other = [row]
+    grid[0].append(0.5 * x)
+    return np.sum(other[0][-1]) * len(other[0])
+
+
 def row_appended_twice(x):
     row = [x, x * 2.0]
     rows = []
@@ -718,6 +726,7 @@ def element_changed_by_callee(x):
 @pytest.mark.parametrize("f, needle", [
     (element_changed_by_callee, "z = _increment_first(s, x)"),
     (grid_row_held_twice, "grid[0][1] = x * 5.0"), (row_appended_twice, "rows[0][0] = x * 3.0"),
+    (grid_row_appended_through_one_holder, "grid[0].append(0.5 * x)"),
     (row_in_dict_and_list, 'd["r"][0] = x * 3.0'), (repeated_list_item_in_place, "c[0] += x")],
     ids=lambda v: getattr(v, "__name__", ""))
 def test_container_held_twice_refused(f, needle):

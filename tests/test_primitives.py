@@ -556,6 +556,14 @@ def arctan_python_float(a):
     return np.arctan(a) * 1.7
 
 
+def arcsin_vector(x):
+    return np.sum(np.arcsin(x) * W3)  # |x| < 0.9, away from the branch points
+
+
+def arccos_python_float(a):
+    return np.arccos(np.tanh(a)) * 1.7
+
+
 def maximum_arrays(x, y):
     return np.sum(np.maximum(x, y) * W3x4)  # x, y never close
 
@@ -1648,7 +1656,8 @@ def builtin_pow(a):
 def math_functions(a):
     return (math.exp(a) + math.log(a) + math.log1p(a) + math.expm1(a) + math.sqrt(a)
             + math.sin(a) * math.cos(a) + math.tan(a) + math.tanh(a) + math.sinh(a)
-            + math.cosh(a) + math.atan(a) + math.fabs(a))
+            + math.cosh(a) + math.atan(a) + math.fabs(a) + math.asin(a / 2)
+            + math.acos(a / 2))
 
 
 
@@ -1799,7 +1808,8 @@ TABLE = {
         row(exp_3d, args(normal(2, 3, 4)), [np.exp]),
         row(math_functions, lambda r: (float(r.uniform(0.2, 1.2)),),
             [math.exp, math.log, math.log1p, math.expm1, math.sqrt, math.sin, math.cos,
-             math.tan, math.tanh, math.sinh, math.cosh, math.atan, math.fabs]),
+             math.tan, math.tanh, math.sinh, math.cosh, math.atan, math.fabs, math.asin,
+             math.acos]),
     ],
     "full": [row(full_of_python_float, args(flt), [np.full])],
     "full_like": [row(full_like_array, args(normal(3, 4), flt), [np.full_like], BOTH)],
@@ -1850,6 +1860,8 @@ TABLE = {
         row(arctan_matrix, args(normal(3, 4)), [np.arctan]),
         row(arctan_python_float, args(flt), [np.arctan]),
     ],
+    "arcsin": [row(arcsin_vector, lambda r: (r.uniform(-0.9, 0.9, 3),), [np.arcsin])],
+    "arccos": [row(arccos_python_float, args(flt), [np.arccos, np.tanh])],
     "maximum": [
         row(maximum_arrays, apart_together((3, 4), (3, 4)), [np.maximum], BOTH),
         row(maximum_constant_right, lambda r: (distinct(r, 3, 4) + 0.1 + 0.03,),

@@ -449,6 +449,45 @@ def test_method_of_a_local_value_dispatches_by_its_class():
     _agrees(local_receivers, X, s)
 
 
+class Stats:
+    def __init__(self, k):
+        self.k = k
+
+    def sum(self, v, axis=None, scale=1.0):
+        return self.k * scale * np.sum(np.tanh(v), axis=axis)
+
+    def argmax(self):
+        return 0
+
+    def reshape(self, v):
+        return v[::-1]
+
+
+def keyword_receivers(x, st):
+    # `sum` and `argmax` are methods of Stats too: found at run time, keywords and all
+    a = x.sum(axis=0)
+    b = st.sum(x, axis=0, scale=2.0)
+    k = x.argmax(axis=0)
+    r = np.sum(x.reshape(4)[1:] ** 2) + np.sum(x.reshape(2, 2, order="F")[0] ** 3)
+    return np.sum(a * b) + st.sum(x) + np.sum(x[k]) + r
+
+
+def keyword_differentiated(x, st, w):
+    return st.sum(x, scale=w)
+
+
+def test_keyword_arguments_of_methods_found_at_run_time():
+    x = np.array([[0.1, 0.2], [0.3, -0.4]])
+    _agrees(keyword_receivers, x, Stats(1.5))
+
+
+def test_differentiated_keyword_argument_of_a_run_time_method_is_refused():
+    x = np.array([[0.1, 0.2], [0.3, -0.4]])
+    with pytest.raises(NoAdjointError, match="passed by keyword") as info:
+        knetc.grad(keyword_differentiated, argnums=(0, 2))(x, Stats(1.5), 2.0)
+    assert info.value.lineno == _line_of(keyword_differentiated, "st.sum(x, scale=w)")
+
+
 # ---------------------------------------------------------------- case 7: builtins
 
 SHADOWING = '''

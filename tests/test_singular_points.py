@@ -157,3 +157,24 @@ def test_unread_values_do_not_poison_the_gradient(f):
 def test_skipped_adjoints_read_as_a_test_in_the_generated_code():
     source = knetc.source(knetc.grad(unread_list_element))
     assert "if dsqrt is not None:" in source
+
+
+def twice(p):
+    return p * 2.0
+
+
+def reads_twice(p):
+    a = twice(p)
+    return np.sum(a)
+
+
+def unread_then_read(x):
+    u = twice(x)  # noqa: F841 (unread: its call gets the backward that skips None) ...
+    return reads_twice(x)  # ... and a helper compiled later calls the plain pair
+
+
+def test_a_pair_passed_over_while_unused_is_generated_when_a_later_helper_calls_it():
+    x = np.array([1.0, 2.0])
+    value, grad = knetc.value_and_grad(unread_then_read)(x)
+    assert value == unread_then_read(x)
+    np.testing.assert_allclose(grad, [2.0, 2.0])

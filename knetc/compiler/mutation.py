@@ -356,7 +356,8 @@ class _Aliases:
         nested = isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript)
         in_place = not element or nested  # s[k] += v, s[k].append(v), s[k][j] = v
         others = state.holders.get(root, set()) | state.lent.get(root, set())
-        if nested:  # grid[0][1] = v changes an object grid holds: so do its other holders
+        if in_place:  # grid[0][1] = v, grid[0].append(v) change an object grid holds: so
+            # do its other holders
             for held in list(others - {TWICE, UNKNOWN}):
                 others |= state.shared.get(held, set())
             others.discard(root)

@@ -50,8 +50,8 @@ class Program:
         self.self_type = None
         self.pairs = {}      # (function, active parameter names) -> (forward, backward)
         self.pending = []
-        self.skipped = set()  # requested pairs not generated: no call site uses them (yet)
         self.uses = {}     # key -> call sites that use the pair (none: not generated)
+        self.skipped = set()  # keys passed over with no call site (yet)
         self.names = set()
         self.alias_maps = []  # per function: name in generated code -> runtime helper
         self.resolvers = []   # per function: what its calls resolved to
@@ -78,7 +78,7 @@ class Program:
             base = re.sub(r"\W", "", fn.__name__) or "function"  # `<lambda>` -> `lambda`
             self.pairs[key] = (self.fresh(base + "_forward"), self.fresh(base + "_backward"))
             self.pending.append(key)
-        elif key in self.skipped:  # skipped while unused; a later function calls it
+        elif key in self.skipped:  # passed over while unused; a later function calls it
             self.skipped.discard(key)
             self.pending.append(key)
         return self.pairs[key]
@@ -99,7 +99,7 @@ class Program:
         while self.pending:
             fn, active, mutated, unread = self.current = self.pending.pop(0)
             if not self.uses[self.current]:
-                self.skipped.add(self.current)  # every call site switched to the other pair
+                self.skipped.add(self.current)  # every call site so far switched to the other
                 continue
             defs += self._transform(fn, list(active), False, mutated, unread)
         texts = [(fn_name, *self.comments.render(node)) for (fn_name, node), _, _ in defs]

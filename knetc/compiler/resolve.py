@@ -47,8 +47,9 @@ class UserCall:
 class MethodCall:
     """`obj.name(args)` where obj's class is known only at run time."""
 
-    def __init__(self, obj, attr, args):
+    def __init__(self, obj, attr, args, keywords=()):
         self.obj, self.attr, self.args = obj, attr, list(args)
+        self.keywords = list(keywords)  # constants: the generated code checks
 
 
 class Resolver:
@@ -154,11 +155,7 @@ class Resolver:
             key = "." + func.attr
             if (key in NONDIFF or key in RULES) and func.attr in self._user_methods():
                 # a user class in reach has a method of that name: found at run time
-                if keywords:
-                    raise self._error(call, f"`{expr_text(call)}` with keyword arguments, "
-                                      f"where `{func.attr}` may be a method of your own class",
-                                      "pass the method's arguments by position")
-                return MethodCall(func.value, func.attr, call.args)
+                return MethodCall(func.value, func.attr, call.args, call.keywords)
             if key in NONDIFF:
                 return None
             if key in RULES:

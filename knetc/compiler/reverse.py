@@ -159,8 +159,15 @@ class Reverse:
             binding = MethodCall(value.func, "__call__", value.args)
         if isinstance(binding, MethodCall):
             self.calls[id(s)] = binding
+            for k in binding.keywords:  # its adjoint comes back for the positional ones only
+                if isinstance(k.value, ast.Name) and k.value.id in self.active:
+                    raise self.resolver._error(value, f"`{expr_text(value)}`: a "
+                                               "differentiated value passed by keyword to a "
+                                               "method found at run time",
+                                               f"pass `{k.value.id}` by position")
             new = call(self.namer.helper("method_forward"),
                        [name(self.stack), binding.obj, const(binding.attr)] + binding.args)
+            new.keywords = list(binding.keywords)
             return [_at(assign(s.targets[0].id, new), s)]
         if not isinstance(binding, UserCall):
             return [s]

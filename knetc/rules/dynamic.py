@@ -21,7 +21,7 @@ def vjp(fn, i):
 
 def _make(fn, i):
     if fn in NONDIFF:
-        return lambda g, y, *args: runtime.zero_grad(args[i])
+        return lambda g, y, *args, **keywords: runtime.zero_grad(args[i])
     rule = RULES.get(fn)
     if rule is None:
         label = getattr(fn, "__name__", repr(fn))
@@ -32,8 +32,12 @@ def _make(fn, i):
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     target = params[i].name if i < len(params) else None
     if target is None or target not in rule.body:
-        return lambda g, y, *args: runtime.zero_grad(args[i])
-    names = ", ".join(p.name for p in params)
+        return lambda g, y, *args, **keywords: runtime.zero_grad(args[i])
+    every = list(rule.signature.parameters.values())
+    star = [f"*{p.name}" for p in every if p.kind is p.VAR_POSITIONAL]
+    keyword_only = [p for p in every if p.kind is p.KEYWORD_ONLY]
+    names = ", ".join([p.name for p in params] + (star or (["*"] if keyword_only else []))
+                      + [f"{p.name}=None" for p in keyword_only])
     defaults = {p.name: p.default for p in params if p.default is not p.empty}
     text = f"lambda d{rule.result}, {rule.result}, {names}: {expr_text(rule.body[target])}"
     namespace = dict(vars(runtime))
@@ -41,5 +45,7 @@ def _make(fn, i):
     compiled = eval(text, namespace)  # noqa: S307 (our own rule templates)
     if defaults:
         compiled.__defaults__ = tuple(defaults[p.name] for p in params if p.name in defaults)
+    if keyword_only:  # (`x.reshape(3, 3, order="F")`: the rule's own defaults)
+        compiled.__kwdefaults__ = {p.name: p.default for p in keyword_only}
     return compiled
 

@@ -135,6 +135,16 @@ def arctan(y, x):
     dx = dy / (1 + x * x)
 
 
+@rule(np.arcsin, math.asin)
+def arcsin(y, x):
+    dx = dy / np.sqrt(1 - x * x)
+
+
+@rule(np.arccos, math.acos)
+def arccos(y, x):
+    dx = -dy / np.sqrt(1 - x * x)
+
+
 @rule(np.maximum)
 def maximum(y, a, b):
     da = unbroadcast(tie_grad(dy, a, b), a)

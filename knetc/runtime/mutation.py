@@ -25,10 +25,11 @@ def call_adjoint(fn, i, g, y, args):
     return vjp(fn, i)(g, y, *args)
 
 
-def method_forward(stack, obj, name, *args):
-    """Forward of `obj.name(*args)` for a method found at run time (knetc.dynamic)."""
+def method_forward(stack, obj, name, *args, **keywords):
+    """Forward of `obj.name(*args, **keywords)` for a method found at run time
+    (knetc.dynamic); keyword arguments are constants."""
     from ..dynamic import forward
-    return forward(stack, obj, name, args)
+    return forward(stack, obj, name, args, keywords)
 
 
 def method_backward(stack, g):
