@@ -2,6 +2,8 @@
 Python builds, and each item's adjoint the sum of its copies' (issue 11: NumPy's "setting an
 array element with a sequence" inside the generated code). In-place changes through one copy
 stay refused: the copies are one object."""
+import inspect
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,24 @@ def test_in_place_through_a_copy_is_refused():
     assert info.value.filename == __file__
     assert info.value.text.strip() == "xs[0] += 1.0  # NumPy changes the one object every " \
                                       "copy holds"
+
+
+def parameter_repeated(w):
+    ws = w * 2  # w is a list only at run time
+    return np.sum(ws[2] * ws[0])
+
+
+def parameters_joined(w, v):
+    ws = w + v
+    return ws[2] * 3.0 + ws[0]
+
+
+@pytest.mark.parametrize("loss, args", [
+    (parameter_repeated, ([np.array([1.0, 2.0]), np.array([0.5, 0.3])],)),
+    (parameters_joined, ([1.0, 2.0], [5.0]))], ids=["repeat", "join"])
+def test_list_parameter_joined_or_repeated_is_refused_at_its_line(loss, args):
+    # the operands are lists only at run time: refused there, never a NumPy error or a number
+    with pytest.raises(KnetcSyntaxError, match="lists it did not know were lists") as info:
+        knetc.grad(loss)(*args)
+    source = inspect.getsource(loss)
+    assert info.value.lineno == loss.__code__.co_firstlineno + 1, source

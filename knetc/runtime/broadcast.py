@@ -11,6 +11,13 @@ from ..cuda.array import KnetArray, to_device
 from .kinks import tie_grad
 
 
+def _shape_or_none(x):
+    try:
+        return np.shape(x)
+    except ValueError:  # a list of arrays of different shapes
+        return None
+
+
 def unbroadcast(g, x):
     """Sum g back to the shape of x, undoing NumPy broadcasting."""
     try:  # the common case first, without np.shape's overhead: nothing to undo
@@ -23,13 +30,17 @@ def unbroadcast(g, x):
             return np.add.reduce(g, axis=axes, keepdims=True) if axes else g
     except AttributeError:  # a number or a list
         pass
+    if isinstance(x, (list, tuple)):  # a list used as an array, or joined/repeated
+        if _shape_or_none(x) is None or _shape_or_none(x) != _shape_or_none(g):
+            raise TypeError("knetc cannot differentiate joining (`a + b`) or repeating "
+                            "(`a * n`) lists it did not know were lists when it compiled "
+                            "(parameters, items of other lists); build the list with a "
+                            "comprehension or append(...), or use np.concatenate/np.tile for "
+                            "arrays")
     shape = np.shape(x)
     gshape = np.shape(g)
     if gshape == shape:
         return g
-    if isinstance(x, (list, tuple)):
-        raise TypeError("knetc cannot differentiate joining lists with `+`; "
-                        "use lst.append(...) or np.concatenate for arrays")
     if isinstance(g, KnetArray):  # one reduction kernel; a float x keeps a 0-d device adjoint
         return _reduce.sum_to(g, shape)
     total = np.add.reduce if type(g) is np.ndarray else np.sum  # the ufunc skips a wrapper
