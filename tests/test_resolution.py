@@ -548,3 +548,17 @@ def test_defining_a_shadowing_global_later_recompiles(tmp_path):
     module.len = lambda x: 2.0 * np.sum(x)
     _agrees(module.loss, X)
     np.testing.assert_allclose(g(X), 4.0 * np.sum(X) * np.ones(3))
+
+
+# ---------------------------------------------------------------- a file edited after import
+
+
+def test_source_edited_after_import_is_refused_not_misread(tmp_path):
+    # Lines added above a function shift it: reading the file again at the line Python
+    # recorded would differentiate another function (a wrong number); knetc refuses.
+    text = "import numpy as np\n\n\ndef first(x):\n    return np.sum(x * 50.0)\n\n\n" \
+           "def second(x):\n    return np.sum(np.sin(x))\n"
+    module = _module(tmp_path, "edited_after_import", text)
+    (tmp_path / "edited_after_import.py").write_text("import math\nimport os\n" + text)
+    with pytest.raises(knetc.KnetcError, match="changed after it was imported"):
+        knetc.grad(module.second)(X)

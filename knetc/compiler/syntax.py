@@ -84,9 +84,24 @@ def parse_function(fn):
                 "Write it as `def name(...):` (or a lambda alone on its line).")
         defs = [node]
     node = defs[0]
+    if node.name != "lambda_" and _signature(node) != _code_signature(code):
+        raise KnetcError(
+            f"the source of {name!r} in {filename} no longer matches the function Python "
+            f"loaded (line {start} now reads {lines[0].strip()!r}): the file changed after "
+            "it was imported. Reload the module (importlib.reload) or restart, so knetc "
+            "differentiates the code that runs.")
     gast.increment_lineno(node, max(start, 1) - 1)
     file_lines = linecache.getlines(filename) or lines
     return FunctionSource(fn, node, filename, file_lines)
+
+
+def _signature(node):
+    args = node.args
+    return node.name, [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+
+def _code_signature(code):
+    return code.co_name, list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
 
 
 def _lambda_as_def(tree, fn, filename):
