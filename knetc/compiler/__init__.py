@@ -19,7 +19,8 @@ from .emit import HELPERS, Comments, build, function_def
 from .inplace import add_in_place
 from .jumps import jumps
 from .liveness import Liveness
-from .mutation import check_aliases, mutated_names
+from .aliases import check_aliases
+from .mutation import mutated_names
 from .naming import Namer
 from .program import Program, entry_returns, pair_functions
 from .resolve import Resolver
