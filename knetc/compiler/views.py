@@ -1,7 +1,7 @@
 """Which expressions give a NumPy view of (or another name for) an existing object.
 
 knetc compiles `a *= 2.0` as `a = a * 2.0`; that is exact only if nothing else reaches
-a's memory. These helpers tell the alias check (mutation.py) which assignments make a
+a's memory. These helpers tell the alias check (aliases.py) which assignments make a
 second way to reach an object: `v = a[0]`, `v = a[1:]` (a view of an array, a copy of a
 list: knetc cannot tell which, so it assumes the view), `a.T`, `a.reshape(...)`, `np.squeeze(a)`,
 `t = s if c else u`, ...
