@@ -178,3 +178,16 @@ def test_a_pair_passed_over_while_unused_is_generated_when_a_later_helper_calls_
     value, grad = knetc.value_and_grad(unread_then_read)(x)
     assert value == unread_then_read(x)
     np.testing.assert_allclose(grad, [2.0, 2.0])
+
+
+def spread_of_one_value(x):
+    m = np.min(x)
+    return np.std(np.stack([m, m, m]))  # identically 0 as a function of x
+
+
+@pytest.mark.parametrize("low", [0.1, 0.7])  # np.std([m, m, m]) is a rounding error, not 0
+def test_spread_of_rounding_errors_counts_as_zero(low):
+    # found by the random programs: (x - mean) / (n std) of noise gave +-1, finite garbage
+    x = np.array([low, 2.0, 3.0])
+    assert np.std(np.stack([low] * 3)) > 0
+    np.testing.assert_array_equal(knetc.grad(spread_of_one_value)(x), [0.0, 0.0, 0.0])

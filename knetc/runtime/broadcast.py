@@ -105,8 +105,16 @@ def var_grad(g, x, axis=None, ddof=0, keepdims=False):
 def std_grad(g, y, x, axis=None, ddof=0, keepdims=False):
     """Adjoint of y = np.std(x): var's adjoint times g / (2 y), and 0 where the spread is
     zero (identical values, a length-1 axis): there std is not differentiable, and 0 is the
-    smallest of its subgradients, the limit autograd gives on a length-1 axis."""
+    smallest of its subgradients, the limit autograd gives on a length-1 axis. Identical
+    values can have a spread of a few rounding errors (their mean is rounded): a spread
+    within 4 n eps max|x| counts as zero, not as a direction (x - mean) / (n y) of noise."""
     zero = y == 0
+    if not isinstance(y, KnetArray) and np.issubdtype(np.result_type(x), np.inexact):
+        n = np.size(x) if axis is None else np.prod([np.shape(x)[a]
+                                                     for a in np.atleast_1d(axis)])
+        noise = 4 * n * np.finfo(np.result_type(x)).eps * np.max(
+            np.abs(x), axis=axis, keepdims=keepdims)
+        zero = y <= noise
     if isinstance(y, KnetArray) or np.any(zero):
         g = np.where(zero, 0, g) / (2 * np.where(zero, 1, y))
     else:
