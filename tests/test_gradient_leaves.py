@@ -203,3 +203,31 @@ def test_a_later_call_does_not_change_an_earlier_gradient():
     knetc.grad(thin_product)(w * 2.0, a * 3.0)
     np.testing.assert_array_equal(g1, kept)
     _fresh(g1, w)
+
+
+# ---------------------------------------------------------------- complex values (issue 13)
+# knetc's rules hold no complex conjugates yet: `np.abs(x * (1 + 2j))` gave -1.34 where the
+# derivative is +2.24. Until complex numbers are supported, a complex value reaching the
+# gradient is refused, never a number.
+
+
+def abs_of_complex_product(x):
+    w = x * (1 + 2j)
+    return np.sum(np.abs(w))
+
+
+def complex_argument(z):
+    return np.sum(np.abs(z))
+
+
+def test_complex_value_on_the_way_is_refused_at_its_line():
+    with pytest.raises(knetc.KnetcSyntaxError, match="complex values") as info:
+        knetc.grad(abs_of_complex_product)(np.array([0.5, -1.0]))
+    assert info.value.lineno == abs_of_complex_product.__code__.co_firstlineno + 1
+
+
+@pytest.mark.parametrize("z", [np.array([0.5 + 1j, -1.0]), 0.5 + 1j, np.complex128(2j)],
+                         ids=["array", "python complex", "numpy complex"])
+def test_complex_argument_is_refused(z):
+    with pytest.raises((TypeError, knetc.KnetcError), match="complex values"):
+        knetc.grad(complex_argument)(z)

@@ -20,6 +20,17 @@ class IntegerLeafError(TypeError):
     """An integer or boolean leaf was differentiated; knetc.api names it by its path."""
 
 
+def _no_complex(grad):
+    """Refuse a complex adjoint: knetc's rules hold no complex conjugates yet, so a complex
+    value on the way (`x * (1 + 2j)`, a complex argument) would give a wrong gradient."""
+    if grad is not None and np.iscomplexobj(grad):
+        raise TypeError("knetc cannot differentiate complex values yet: a complex number "
+                        "reached the gradient (from a complex constant, argument or "
+                        "function on the way), and its rules are written for real numbers; "
+                        "compute with the real and imaginary parts as separate real arrays")
+    return grad
+
+
 def _count(x):
     return sys.getrefcount(x)
 
@@ -77,9 +88,12 @@ def finalize_grad(grad, like, owned=True):
             raise IntegerLeafError()
         if isinstance(grad, KnetArray):
             grad = float(np.sum(grad))
-        return like.dtype.type(0) if grad is None else like.dtype.type(np.sum(grad))
+        _no_complex(like)
+        return like.dtype.type(0) if grad is None else like.dtype.type(np.sum(_no_complex(grad)))
     if isinstance(like, (float, int)) and not isinstance(like, bool):
-        return 0.0 if grad is None else float(np.sum(grad))
+        return 0.0 if grad is None else float(np.sum(_no_complex(grad)))
+    if isinstance(like, complex):
+        _no_complex(like)
     if is_object(like):  # an object, callable or not: a copy holding the gradients
         grad = grad if isinstance(grad, dict) else {}
         return with_attributes(like, {k: finalize_grad(grad.get(k), v, owned)
@@ -92,10 +106,12 @@ def _array_grad(grad, like):
     """A fresh C-contiguous copy of grad, shaped and typed like NumPy array `like`."""
     if like.dtype.kind not in "fc":
         raise IntegerLeafError()
+    _no_complex(like)
     if grad is None:
         return np.zeros(like.shape, like.dtype)
     if type(grad) is not np.ndarray:  # a KnetArray adjoint of a NumPy argument comes home
         grad = grad.get() if isinstance(grad, KnetArray) else np.asarray(grad)
+    _no_complex(grad)
     if grad.shape != like.shape:
         grad = unbroadcast(grad, like)
         if grad.shape != like.shape:
