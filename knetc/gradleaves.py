@@ -15,15 +15,7 @@ try:
 except ImportError:  # NumPy < 2
     from numpy import byte_bounds as _byte_bounds
 
-from .pytree import attributes, is_object, with_attributes
-
-
-class Attr(str):
-    """A path step through an attribute or a namedtuple field (`model.w`), not an index."""
-
-
-def path_str(name, path):
-    return name + "".join(f".{k}" if isinstance(k, Attr) else f"[{k!r}]" for k in path)
+from .pytree import Attr, children, is_object, path_str, with_attributes
 
 
 def describe(x):
@@ -40,19 +32,6 @@ def is_scalar_leaf(x):
 def is_array_leaf(x):
     return (not is_scalar_leaf(x) and hasattr(x, "shape") and hasattr(x, "dtype")
             and getattr(x.dtype, "kind", None) == "f")
-
-
-def children(a):
-    """(path step, value) of each child of a container or object; () for a leaf."""
-    if is_object(a):
-        return [(Attr(k), v) for k, v in attributes(a).items()]
-    if isinstance(a, dict):
-        return list(a.items())
-    if isinstance(a, tuple) and hasattr(a, "_fields"):
-        return [(Attr(k), v) for k, v in zip(a._fields, a)]
-    if isinstance(a, (list, tuple)):
-        return list(enumerate(a))
-    return []
 
 
 def child_of(g, step):

@@ -58,23 +58,34 @@ def is_integer_leaf(x):
     return kind in ("i", "u", "b") and hasattr(x, "shape")
 
 
-def integer_leaf(x, path=""):
-    """(path, leaf) of the first integer or boolean leaf in x, path written as a user would
-    (`[0]`, `['b']`, `.w`); None when x holds none."""
+class Attr(str):
+    """A path step through an attribute or a namedtuple field (`model.w`), not an index."""
+
+
+def children(a):
+    """(path step, value) of each child of a container or object; () for a leaf."""
+    if is_object(a):
+        return [(Attr(k), v) for k, v in attributes(a).items()]
+    if isinstance(a, dict):
+        return list(a.items())
+    if isinstance(a, tuple) and hasattr(a, "_fields"):
+        return [(Attr(k), v) for k, v in zip(a._fields, a)]
+    if isinstance(a, (list, tuple)):
+        return list(enumerate(a))
+    return []
+
+
+def path_str(name, path):
+    """A path as a user writes it: `w[0]`, `params['b']`, `model.w`."""
+    return name + "".join(f".{k}" if isinstance(k, Attr) else f"[{k!r}]" for k in path)
+
+
+def integer_leaf(x, path=()):
+    """(path, leaf) of the first integer or boolean leaf in x; None when x holds none."""
     if is_integer_leaf(x):
         return path, x
-    if isinstance(x, dict):
-        items = ((f"[{k!r}]", v) for k, v in x.items())
-    elif isinstance(x, (list, tuple)):
-        fields = getattr(x, "_fields", None)  # a namedtuple is read by field name
-        items = ((f".{k}" if fields else f"[{k}]", v)
-                 for k, v in zip(fields or range(len(x)), x))
-    elif is_object(x):
-        items = ((f".{k}", v) for k, v in attributes(x).items())
-    else:
-        return None
-    for step, value in items:
-        found = integer_leaf(value, path + step)
+    for step, value in children(x):
+        found = integer_leaf(value, path + (step,))
         if found is not None:
             return found
     return None
@@ -86,7 +97,7 @@ def integer_leaf_error(name, arg):
     found = integer_leaf(arg)
     if found is None:
         return None
-    leaf = name + found[0]
+    leaf = path_str(name, found[0])
     return TypeError(
         f"knetc differentiates only float leaves, but {leaf} has dtype {found[1].dtype}: its "
         f"gradient would be cut to that dtype. Pass floats, e.g. "

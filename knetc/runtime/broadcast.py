@@ -94,9 +94,14 @@ def prod_grad(g, y, x, axis=None, keepdims=False):
     return np.where(zero, gfull * at_zero, unreduce(g * y, x, axis, keepdims) / nonzero)
 
 
+def _count(x, axis):
+    """How many elements of x a reduction along `axis` takes in."""
+    return np.size(x) if axis is None else np.prod([np.shape(x)[a] for a in np.atleast_1d(axis)])
+
+
 def var_grad(g, x, axis=None, ddof=0, keepdims=False):
     """Adjoint of np.var: nan when ddof leaves no degrees of freedom (the value is nan too)."""
-    n = np.size(x) if axis is None else np.prod([np.shape(x)[a] for a in np.atleast_1d(axis)])
+    n = _count(x, axis)
     centered = x - np.mean(x, axis=axis, keepdims=True)
     scale = 2.0 / (n - ddof) if n > ddof else np.nan
     return unreduce(g, x, axis, keepdims) * centered * scale
@@ -108,13 +113,12 @@ def std_grad(g, y, x, axis=None, ddof=0, keepdims=False):
     smallest of its subgradients, the limit autograd gives on a length-1 axis. Identical
     values can have a spread of a few rounding errors (their mean is rounded): a spread
     within 4 n eps max|x| counts as zero, not as a direction (x - mean) / (n y) of noise."""
-    zero = y == 0
-    if not isinstance(y, KnetArray) and np.issubdtype(np.result_type(x), np.inexact):
-        n = np.size(x) if axis is None else np.prod([np.shape(x)[a]
-                                                     for a in np.atleast_1d(axis)])
-        noise = 4 * n * np.finfo(np.result_type(x)).eps * np.max(
-            np.abs(x), axis=axis, keepdims=keepdims)
-        zero = y <= noise
+    if isinstance(y, KnetArray):
+        zero = y == 0
+    else:
+        dtype = np.result_type(x)  # (an integer x is reduced in float64)
+        eps = np.finfo(dtype if dtype.kind in "fc" else np.float64).eps
+        zero = y <= 4 * _count(x, axis) * eps * np.max(np.abs(x), axis=axis, keepdims=keepdims)
     if isinstance(y, KnetArray) or np.any(zero):
         g = np.where(zero, 0, g) / (2 * np.where(zero, 1, y))
     else:
