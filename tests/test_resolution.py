@@ -528,6 +528,30 @@ def test_module_globals_named_like_builtins(tmp_path):
     _agrees(module.loss, X)
 
 
+SPELLED = '''
+import builtins
+
+import numpy as np
+
+
+def zip(a, b):  # the module's own zip, written with the builtin's other spelling
+    return [(u, 0.5 * v) for u, v in builtins.zip(a, b)]
+
+
+def loss(x):
+    t = 0.0
+    for a, b in zip([x, x * 2.0], [x, x / 3.0]):
+        t = t + np.sum(a * b)
+    return t
+'''
+
+
+def test_builtin_called_through_another_spelling(tmp_path):
+    # found by the random programs: `builtins.zip(a, b)` was not desugared (NoAdjointError)
+    module = _module(tmp_path, "spelled_builtins", SPELLED)
+    _agrees(module.loss, X)
+
+
 def test_closure_and_parameter_named_like_builtins():
     def enumerate(xs):
         return [(5.0, xs[0])]

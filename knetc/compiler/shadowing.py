@@ -42,17 +42,10 @@ def unshadow(node, params, scope, namer):
 def _spelled_builtins(node, local, scope, namer):
     """`builtins.zip(a, b)` -> `zip(a, b)`, with `zip` bound to the builtin (a fresh name if
     the user's code took that one)."""
-    builtin_ids = {id(getattr(builtins, b)): b for b in _BUILTINS}
     for call in ast.walk(ast.Module(body=node.body, type_ignores=[])):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
-            continue
-        attrs, root = [], call.func
-        while isinstance(root, ast.Attribute):
-            attrs.insert(0, root.attr)
-            root = root.value
-        if not isinstance(root, ast.Name) or root.id in local:
-            continue
-        obj = scope.resolve(root.id, attrs)
-        spelled = builtin_ids.get(id(obj))
-        if spelled is not None and obj is getattr(builtins, spelled):
-            call.func = ast.copy_location(name(namer.bind(spelled, obj)), call.func)
+        func = getattr(call, "func", None) if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id not in local and func.attr in _BUILTINS \
+                and scope.resolve(func.value.id) is builtins:
+            obj = getattr(builtins, func.attr)
+            call.func = ast.copy_location(name(namer.bind(func.attr, obj)), func)
