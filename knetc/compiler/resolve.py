@@ -364,18 +364,15 @@ class Resolver:
 
 
 def user_function(fn, func):
-    """The user function that `func` (a name in `fn`'s code) calls, if it is one."""
-    namespace = dict(fn.__globals__)
-    if fn.__closure__:
-        for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
-            try:
-                namespace[var] = cell.cell_contents
-            except ValueError:
-                pass
-    try:
-        obj = eval(expr_text(func), namespace)  # noqa: S307 (names and attributes only)
-    except Exception:
+    """The user function that `func` (a name or attribute chain in `fn`'s code) calls, if it
+    is one; resolved as the Resolver does (closure cells, then the module, then builtins)."""
+    attrs, root = [], func
+    while isinstance(root, ast.Attribute):
+        attrs.append(root.attr)
+        root = root.value
+    if not isinstance(root, ast.Name):
         return None
+    obj = Scope(fn).resolve(root.id, reversed(attrs))
     if inspect.isfunction(obj) and not (_hashable(obj) and (obj in RULES or obj in NONDIFF)):
         return obj
     return None
