@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..cuda.array import KnetArray
+from ..pytree import children
 from .grads import GradDict, GradList, add_grads
 
 
@@ -99,15 +100,10 @@ def check_in_place(value, others, where):
 
 
 def _leaves(tree):
-    if isinstance(tree, (list, tuple)):
-        for item in tree:
-            yield from _leaves(item)
-    elif isinstance(tree, dict):
-        for item in tree.values():
-            yield from _leaves(item)
-    elif hasattr(tree, "__dict__") and not isinstance(tree, (np.ndarray, KnetArray)):
-        yield from _leaves(list(vars(tree).values()))
+    """tree itself and everything inside it (lists, dicts, objects' attributes)."""
     yield tree
+    for _, value in children(tree):
+        yield from _leaves(value)
 
 
 def _overlaps(value, leaf):
