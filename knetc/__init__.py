@@ -10,6 +10,7 @@
     print(knetc.source(dloss))        # the generated gradient code
 """
 from .api import grad, source, value_and_grad
+from .forward import jvp
 from .conv import conv4, pool
 from .stochastic import dropout, is_training, seed, training
 from .cuda import KnetArray, NoGPUError, cpu, gpu
@@ -26,7 +27,7 @@ from .update import optimizers, update
 from .progress import progress
 
 __all__ = [
-    "grad", "value_and_grad", "source", "check_grads", "primitive", "adjoint", "stop_gradient",
+    "grad", "value_and_grad", "jvp", "source", "check_grads", "primitive", "adjoint", "stop_gradient",
     "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError", "NoGPUKernelError",
     "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",
     "conv4", "pool", "dropout", "training", "is_training", "seed",

@@ -31,6 +31,7 @@ from .scope import Scope
 from .shadowing import unshadow
 from .shapes import save_shapes_only
 from .xent import fuse_xent
+from .tangent import Tangent
 from .syntax import ast, assign, name, names_loaded, names_stored, parse_function, to_source
 
 
@@ -41,11 +42,9 @@ def parse_and_check(fn):
     return source
 
 
-def transform(program, fn, wrt, entry, mutated=(), unread=False):
-    """Generate the gradient function(s) of `fn` with respect to parameter names `wrt`.
-
-    `mutated` names parameters that `fn` mutates in place: their adjoints flow in too.
-    """
+def normalize(program, fn, wrt, entry):
+    """The passes both modes share: `fn` parsed, checked, desugared and normalized to one
+    operation a line, with what may carry a derivative from the parameters `wrt`."""
     source = parse_and_check(fn)                                   # parse, refuse
     node = source.node
     if entry:  # where a non-scalar result is reported
@@ -75,6 +74,16 @@ def transform(program, fn, wrt, entry, mutated=(), unread=False):
     active = active_names(node.body, wrt, resolver.propagates,     # what carries gradient
                           resolver.mutations)
     show("active (may carry a gradient)", fn, ", ".join(sorted(active)))
+    return source, node, params, namer, resolver, changed, result, active
+
+
+def transform(program, fn, wrt, entry, mutated=(), unread=False):
+    """Generate the gradient function(s) of `fn` with respect to parameter names `wrt`.
+
+    `mutated` names parameters that `fn` mutates in place: their adjoints flow in too.
+    """
+    source, node, params, namer, resolver, changed, result, active = normalize(
+        program, fn, wrt, entry)
     stack = namer.fresh("stack")
     reverse = Reverse(namer, resolver, active, params, program, stack)
     forward = reverse.sweeps(node.body)                            # forward sweep
@@ -122,6 +131,44 @@ def transform(program, fn, wrt, entry, mutated=(), unread=False):
     return pair_functions(program, source, node, params, namer, result, forward,
                           backward, grads, stack, incoming, changed,
                           computed_names(forward, library_call))
+
+
+def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
+    """Generate the tangent (forward-mode) function of `fn` for the parameters `wrt`:
+    `fn_jvp(tangents, *args) -> (result, result_dot)`, `tangents` one per name in `wrt`."""
+    source, node, params, namer, resolver, _, result, active = normalize(
+        program, fn, wrt, entry)
+    tangent = Tangent(namer, resolver, active, program)
+    for p in wrt:  # the parameters' tangents get the plain names
+        tangent.dot(p)
+    body = tangent.block(node.body)
+    out = (name(tangent.dot(result)) if result in active else
+           namer.call("zero_tangent", [name(result)]))
+    args = _without_defaults(node.args)
+    args.args = [name(namer.fresh("tangents"), store=True)] + args.args
+    for a in args.args:
+        a.ctx = ast.Param()
+    unpack = assign(ast.Tuple(elts=[name(tangent.dot(p), store=True) for p in wrt],
+                              ctx=ast.Store()), name(args.args[0].id)) if wrt else None
+    body = ([unpack] if unpack else []) + program.comments.annotate(body, source, "") + [
+        ast.Return(value=ast.Tuple(elts=[name(result), out], ctx=ast.Load()))]
+    fn_name = program.entry_name(node.name) if entry else program.pairs[program.current][0]
+    return [(fn_name, function_def(fn_name, args, body))]
+
+
+class TangentProgram(Program):
+    """The tangent functions of one jvp: the entry `loss_jvp` and one per called function."""
+    suffixes = ("_jvp",)
+    prefix, suffix = "", "_jvp"
+
+
+def compile_jvp(fn, argnums, self_type=None):
+    """Compile `fn_jvp(tangents, *args) -> (value, tangent)` for positional `argnums`."""
+    program = TangentProgram(fn, argnums, transform_tangent)
+    program.self_type = self_type
+    compiled = program.compile(build)
+    show("generated", fn, compiled.text)
+    return compiled
 
 
 def show(stage, fn, what):
@@ -209,4 +256,4 @@ def _may_propagate(value):
     return not isinstance(value, ast.Compare)
 
 
-__all__ = ["compile_gradient", "compile_pair", "parse_and_check", "Comments"]
+__all__ = ["compile_gradient", "compile_jvp", "compile_pair", "parse_and_check", "Comments"]

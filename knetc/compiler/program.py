@@ -36,6 +36,9 @@ class Compiled:
 
 
 class Program:
+    suffixes = ("_forward", "_backward")  # the names of a called function's generated pair
+    prefix, suffix = "d", ""              # the entry function's name: `dloss`
+
     def __init__(self, fn, argnums, transform):
         self.fn = fn
         self.transform = transform
@@ -65,7 +68,7 @@ class Program:
 
     def entry_name(self, fn_name):
         if not hasattr(self, "_entry"):
-            self._entry = self.fresh("d" + fn_name)
+            self._entry = self.fresh(self.prefix + fn_name + self.suffix)
         return self._entry
 
     def request(self, fn, active, mutated=(), unread=False):
@@ -76,7 +79,7 @@ class Program:
         self.uses[key] = self.uses.get(key, 0) + 1
         if key not in self.pairs:
             base = re.sub(r"\W", "", fn.__name__) or "function"  # `<lambda>` -> `lambda`
-            self.pairs[key] = (self.fresh(base + "_forward"), self.fresh(base + "_backward"))
+            self.pairs[key] = tuple(self.fresh(base + s) for s in self.suffixes)
             self.pending.append(key)
         elif key in self.skipped:  # passed over while unused; a later function calls it
             self.skipped.discard(key)

@@ -7,9 +7,14 @@ compiler pastes these statements into the generated code with the user's names
 substituted. A statement that reads its own target (`dx = add_at(dx, ...)`) accumulates by
 itself; the others are added to what the adjoint already holds.
 
+The statement `y_dot = ...` is the forward (tangent) rule: the tangent of the result in
+terms of the operands' tangents `x_dot`. It is linear in the tangents; forward mode drops
+the terms of operands that carry none (`a_dot * b + a * b_dot` becomes `a * b_dot`).
+
     @rule(np.exp)
     def exp(y, x):
         dx = dy * y
+        y_dot = x_dot * y
 """
 import inspect
 
@@ -40,6 +45,7 @@ class Rule:
         self.signature = signature.replace(parameters=params[1:])
         self.result = params[0].name
         self._body = None
+        self._tangent = None
 
     @property
     def body(self):
@@ -50,9 +56,18 @@ class Rule:
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                     continue  # docstring
                 target = stmt.targets[0].id
+                if target == self.result + "_dot":
+                    self._tangent = stmt.value
+                    continue
                 body[target[1:]] = stmt.value
             self._body = body
         return self._body
+
+    @property
+    def tangent(self):
+        """The forward rule's expression (the result's tangent), or None if it has none."""
+        self.body
+        return self._tangent
 
     @property
     def helpers(self):
@@ -62,6 +77,15 @@ class Rule:
         for template in self.body.values():
             loads |= {n.id for n in ast.walk(template) if isinstance(n, ast.Name)}
         return {n for n in loads - params if not n.startswith("d") or n[1:] not in params}
+
+    @property
+    def tangent_helpers(self):
+        """Names the forward rule calls other than its operands and their tangents."""
+        if self.tangent is None:
+            return set()
+        params = set(self.signature.parameters) | {self.result}
+        loads = {n.id for n in ast.walk(self.tangent) if isinstance(n, ast.Name)}
+        return {n for n in loads - params if not (n.endswith("_dot") and n[:-4] in params)}
 
     def __repr__(self):
         return f"<adjoint rule {self.name}>"

@@ -15,18 +15,21 @@ from . import nondiff, rule
 def add(y, a, b):
     da = unbroadcast(dy, a)
     db = unbroadcast(dy, b)
+    y_dot = a_dot + b_dot
 
 
 @rule("-", np.subtract)
 def subtract(y, a, b):
     da = unbroadcast(dy, a)
     db = unbroadcast(-dy, b)
+    y_dot = a_dot - b_dot
 
 
 @rule("*", np.multiply)
 def multiply(y, a, b):
     da = unbroadcast(dy * b, a)
     db = unbroadcast(a * dy, b)
+    y_dot = a_dot * b + a * b_dot
 
 
 @rule("/", np.divide, np.true_divide)
@@ -68,6 +71,7 @@ def identity(y, x, dtype=None, order=None, *, copy=None, subok=False, ndmin=0, d
 @rule(np.exp, math.exp)
 def exp(y, x):
     dx = dy * y
+    y_dot = x_dot * y
 
 
 @rule(np.log, math.log)
@@ -103,6 +107,7 @@ def absolute(y, x):
 @rule(np.tanh, math.tanh)
 def tanh(y, x):
     dx = tanh_grad(dy, y)
+    y_dot = x_dot * (1 - y * y)
 
 
 @rule(np.sinh, math.sinh)
@@ -118,6 +123,7 @@ def cosh(y, x):
 @rule(np.sin, math.sin)
 def sin(y, x):
     dx = dy * np.cos(x)
+    y_dot = x_dot * np.cos(x)
 
 
 @rule(np.cos, math.cos)

@@ -16,6 +16,7 @@ def dot(y, a, b):
 def matmul(y, a, b):
     da = matmul_grad_a(dy, a, b)
     db = matmul_grad_b(dy, a, b)
+    y_dot = a_dot @ b + a @ b_dot
 
 
 @rule(np.outer)

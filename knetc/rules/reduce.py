@@ -12,6 +12,7 @@ from . import nondiff, rule
 @rule(np.sum, ".sum")
 def sum(y, x, axis=None, dtype=None, out=None, keepdims=False):
     dx = unreduce(dy, x, axis, keepdims)
+    y_dot = np.sum(x_dot, axis, keepdims=keepdims)
 
 
 @rule(np.mean, ".mean")

@@ -14,4 +14,5 @@ from .linalg import *  # noqa: F401,F403
 from .mutation import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .tangents import *  # noqa: F401,F403
 from .broadcast import np  # noqa: F401  (templates call NumPy as `np`)

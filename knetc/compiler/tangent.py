@@ -1,0 +1,298 @@
+"""Forward mode: the tangent-linear code of a normalized function.
+
+Each statement that may carry a derivative is followed by its tangent, from the forward
+rule (`y_dot = ...`) in the primitive's row of the rule table, with the user's names:
+
+    y = np.sin(x)          y = np.sin(x)
+                           y_dot = x_dot * np.cos(x)
+
+Control flow is the user's own: loops, branches and calls run once, with the tangents
+beside the values (no stack, no second sweep). Terms of operands that carry no tangent are
+dropped when the code is generated (`a_dot * b + a * b_dot` is `a * b_dot` for a constant
+`a`), and `match_tangent` restores the result's shape where a dropped term would have
+broadcast it. A call to another user function calls that function's own tangent function.
+"""
+import inspect
+
+from ..rules import NONDIFF_PARAMS, RULES
+from .emit import HELPERS
+from .resolve import MethodCall, UserCall
+from .reverse import _mutated_root, _substitute
+from .syntax import assign, ast, const, copy, expr_text, name, names_loaded
+
+
+class Tangent:
+    def __init__(self, namer, resolver, active, program):
+        self.namer = namer
+        self.resolver = resolver
+        self.active = active
+        self.program = program  # asked for the tangent function of each called function
+        self.names = {}
+
+    def dot(self, var):
+        """The tangent variable of `var`: `x_dot` for `x`, the same name every time."""
+        if var not in self.names:
+            self.names[var] = self.namer.fresh(var + "_dot")
+        return self.names[var]
+
+    def of(self, node):
+        """The tangent of an operand as an expression, or None if it carries none."""
+        if isinstance(node, ast.Name):
+            return name(self.dot(node.id)) if node.id in self.active else None
+        if isinstance(node, tuple):  # *items: every item's tangent, zeros where none
+            tangents = [self.of(item) for item in node]
+            if all(t is None for t in tangents):
+                return None
+            return ast.Tuple(elts=[t if t is not None else self.zero_of(item)
+                                   for t, item in zip(tangents, node)], ctx=ast.Load())
+        if not names_loaded(node) & self.active:
+            return None
+        raise self.resolver._error(node, f"`{expr_text(node)}` as an operand", "assign it to a "
+                                   "variable first")
+
+    def zero_of(self, node):
+        return self.namer.call("zero_tangent", [copy(node)])
+
+    def zero(self, var):
+        return assign(self.dot(var), self.zero_of(name(var)))
+
+    # statements -------------------------------------------------------------------------
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            out += [_at(new, s) for new in self.statement(s)]
+        return out
+
+    def statement(self, s):
+        root = _mutated_root(s)
+        if root is not None:
+            return self.mutation(s, root)
+        if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+            return self.assignment(s)
+        if isinstance(s, ast.If):
+            return [ast.If(test=s.test, body=self.block(s.body) or [ast.Pass()],
+                           orelse=self.block(s.orelse))]
+        if isinstance(s, ast.For):
+            if s.target.id in self.active:
+                raise self.resolver._error(s, "a loop over differentiated values",
+                                           "loop over indices")
+            return [ast.For(target=s.target, iter=s.iter, body=self.block(s.body) or
+                            [ast.Pass()], orelse=[], type_comment=None)]
+        if isinstance(s, ast.While):
+            return [ast.While(test=s.test, body=self.block(s.body) or [ast.Pass()],
+                              orelse=[])]
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                and names_loaded(s.value) & self.active:
+            new = self.call(s.value)
+            if new is not None:  # a user function called for what it changes
+                return [ast.Expr(value=new)]
+        return [s]
+
+    def mutation(self, s, root):
+        """`s[i] = v` and `s.append(v)`, done to the tangent of `s` too."""
+        if root not in self.active:
+            return [s]
+        if isinstance(s, ast.Assign):
+            value = s.value
+            target = copy(s.targets[0])
+            target.value = name(self.dot(root), store=False)
+            tangent = self.of(value) if isinstance(value, ast.Name) else None
+            return [s, assign(target, tangent if tangent is not None else self.zero_of(value))]
+        item = s.value.args[0]
+        tangent = self.of(item) if isinstance(item, ast.Name) else None
+        append = ast.Attribute(value=name(self.dot(root)), attr="append", ctx=ast.Load())
+        return [s, ast.Expr(value=ast.Call(func=append, args=[
+            tangent if tangent is not None else self.zero_of(item)], keywords=[]))]
+
+    def assignment(self, s):
+        var, value = s.targets[0].id, s.value
+        if var not in self.active:
+            return [s]
+        if isinstance(value, ast.Call):
+            new = self.call(value)
+            if new is not None:  # y, y_dot = f_jvp((a_dot,), a)
+                target = ast.Tuple(elts=[name(var, store=True), name(self.dot(var), store=True)],
+                                   ctx=ast.Store())
+                return [assign(target, new)]
+        if isinstance(value, ast.Name):
+            tangent = self.of(value)
+            return [s, assign(self.dot(var), tangent) if tangent is not None else self.zero(var)]
+        if not names_loaded(value) & self.active:
+            return [s, self.zero(var)]
+        binding = self.resolver.resolve(value)
+        if binding is None:  # comparisons, argmax, shapes: constants to differentiation
+            return [s, self.zero(var)]
+        if var not in names_loaded(value):
+            tangent = self.rule(value, binding, name(var))
+            return [s, assign(self.dot(var), tangent) if tangent is not None else self.zero(var)]
+        fresh = self.namer.fresh(var)  # `h = np.tanh(h)`: the rule reads the old h
+        tangent = self.rule(value, binding, name(fresh))
+        return [assign(fresh, value),
+                assign(self.dot(fresh), tangent if tangent is not None else
+                       self.zero_of(name(fresh))),
+                assign(var, name(fresh)), assign(self.dot(var), name(self.dot(fresh)))]
+
+    def call(self, value):
+        """`f_jvp((a_dot, b_dot), a, b)` for a call of user function f; None for a primitive."""
+        binding = self.resolver.resolve(value)
+        dynamic = isinstance(value.func, ast.Name) and value.func.id in self.resolver.locals
+        if isinstance(binding, MethodCall) or dynamic:
+            raise self.resolver._error(value, f"`{expr_text(value)}`: forward mode through a "
+                                       "method or function found only at run time",
+                                       "call a function by its own name")
+        if not isinstance(binding, UserCall):
+            return None
+        wrt = [p for p, arg in binding.args.items()
+               if isinstance(arg, ast.Name) and arg.id in self.active]
+        jvp_name = self.program.request(binding.fn, wrt)[0]
+        tangents = ast.Tuple(elts=[self.of(binding.args[p]) for p in wrt], ctx=ast.Load())
+        return ast.Call(func=name(jvp_name), args=[tangents] + list(binding.call.args),
+                        keywords=list(binding.call.keywords))
+
+    # rules ------------------------------------------------------------------------------
+    def rule(self, value, binding, result):
+        """The tangent of `result = value` from the forward rule; None when it is zero."""
+        rule = binding.rule
+        if rule is RULES["tuple"]:  # a tuple, list or dict display: the same of tangents
+            items = binding.args["items"]
+            tangents = [self.of(i) or self.zero_of(i) for i in items]
+            if binding.keys is not None:
+                return ast.Dict(keys=[copy(k) for k in binding.keys], values=tangents)
+            return type(value)(elts=tangents, ctx=ast.Load())
+        if rule is RULES["."]:  # obj.attr: the same attribute of the object's tangent
+            obj = self.of(binding.args["obj"])
+            return None if obj is None else ast.Attribute(
+                value=obj, attr=binding.args["attr"].value, ctx=ast.Load())
+        template = rule.tangent
+        if template is None:
+            raise self.resolver._error(
+                value, f"`{expr_text(value)}` in forward mode: the {rule.name} rule has "
+                "no forward rule yet", "compute this derivative in reverse mode (knetc.grad), "
+                "or define the function's rule with @knetc.adjoint")
+        params = rule.signature.parameters
+        tangents, zeros = {}, set()
+        for param in params:
+            arg = binding.args.get(param)
+            tangent = None if arg is None else self.of(arg)
+            if tangent is None:
+                zeros.add(param + "_dot")
+                continue
+            if param + "_dot" not in names_loaded(template) and param not in NONDIFF_PARAMS:
+                raise self.resolver.uncovered(value, rule, param)
+            tangents[param + "_dot"] = tangent
+        dots = {p + "_dot" for p in params}
+        pruned, changed = _prune(copy(template), zeros, dots)
+        if pruned is None:
+            return None
+        subst = {h: name(self.namer.helper(h)) for h in rule.tangent_helpers if h in HELPERS}
+        if rule.namespace is not None:
+            for n in rule.tangent_helpers - set(HELPERS) - {"np"}:
+                if n in rule.namespace:
+                    subst[n] = name(self.namer.bind(n, rule.namespace[n]))
+        subst[rule.result] = result
+        for param, p in params.items():
+            arg = binding.args.get(param)
+            if isinstance(arg, tuple):
+                arg = ast.Tuple(elts=list(arg), ctx=ast.Load())
+            subst[param] = arg if arg is not None else _default(p)
+        subst.update(tangents)
+        expr = _substitute(pruned, subst)
+        if changed and not _full_shape(pruned, rule, zeros):
+            expr = self.namer.call("match_tangent", [expr, copy(result)])
+        return expr
+
+
+def _full_shape(pruned, rule, zeros):
+    """Whether a pruned tangent still reads the result or every operand whose term was
+    dropped (`a_dot * b`: shaped like `a * b`), so that it has the result's shape."""
+    loads = names_loaded(pruned)
+    return rule.result in loads or all(z[:-4] in loads for z in zeros
+                                       if z[:-4] in rule.body)
+
+
+def _default(param):
+    if param.default is inspect.Parameter.empty:
+        return const(None)
+    return const(param.default)
+
+
+def _prune(node, zeros, dots):
+    """(node without its terms in the zero tangents `zeros`, whether any were dropped); the
+    node is None when all of it is zero. `dots` names every tangent the template reads."""
+    dropped = [False]
+
+    def has(n):
+        return bool(names_loaded(n) & dots)
+
+    def walk(n):
+        if not has(n):
+            return n
+        if isinstance(n, ast.Name):
+            return None if n.id in zeros else n
+        if isinstance(n, ast.BinOp):
+            left = walk(n.left) if has(n.left) else n.left
+            right = walk(n.right) if has(n.right) else n.right
+            if isinstance(n.op, (ast.Add, ast.Sub)) and has(n.left) and has(n.right):
+                if left is None and right is None:
+                    return None
+                if left is None or right is None:
+                    dropped[0] = True
+                if left is None:
+                    return right if isinstance(n.op, ast.Add) else ast.UnaryOp(
+                        op=ast.USub(), operand=right)
+                if right is None:
+                    return left
+            elif (has(n.left) and left is None) or (has(n.right) and right is None):
+                return None
+            n.left, n.right = left, right
+            return n
+        if isinstance(n, ast.UnaryOp):
+            operand = walk(n.operand)
+            if operand is None:
+                return None
+            n.operand = operand
+            return n
+        if isinstance(n, (ast.Subscript, ast.Attribute)):
+            inner = walk(n.value)
+            if inner is None:
+                return None
+            n.value = inner
+            return n
+        if isinstance(n, (ast.Call, ast.Tuple, ast.List, ast.IfExp)):
+            if isinstance(n, ast.Call):
+                slots = [(n.args, i) for i in range(len(n.args))] + [
+                    (k, "value") for k in n.keywords]
+            elif isinstance(n, ast.IfExp):
+                slots = [(n, "body"), (n, "orelse")]
+            else:
+                slots = [(n.elts, i) for i in range(len(n.elts))]
+            bearing = [(holder, key) for holder, key in slots if has(_get(holder, key))]
+            pruned = [walk(_get(holder, key)) for holder, key in bearing]
+            if all(p is None for p in pruned):
+                return None
+            for (holder, key), p in zip(bearing, pruned):
+                if p is None:
+                    dropped[0] = True
+                _set(holder, key, p if p is not None else const(0.0))
+            return n
+        raise ValueError(f"forward rule term {expr_text(n)!r} is not linear in its tangents")
+
+    out = walk(node)
+    return out, dropped[0]
+
+
+def _get(holder, key):
+    return holder[key] if isinstance(holder, list) else getattr(holder, key)
+
+
+def _set(holder, key, value):
+    if isinstance(holder, list):
+        holder[key] = value
+    else:
+        setattr(holder, key, value)
+
+
+def _at(new, old):
+    if hasattr(old, "lineno"):
+        ast.copy_location(new, old)
+    return new

@@ -1,0 +1,66 @@
+"""Forward mode: jvp, and what is built on it (jacfwd, hvp).
+
+`knetc.jvp(f, primals, tangents)` compiles f's tangent function once (knetc/compiler/
+tangent.py) and calls it; `knetc.source(knetc.jvp, f)` hmm
+"""
+import weakref
+
+import numpy as np
+
+from .compiler import compile_jvp
+from .pytree import children, path_str
+
+_cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
+
+
+def compiled_jvp(f, argnums):
+    per_fn = _cache.setdefault(f, {})
+    compiled = per_fn.get(argnums)
+    if compiled is None or compiled.stale():
+        compiled = per_fn[argnums] = compile_jvp(f, argnums)
+    return compiled
+
+
+def jvp(f, primals, tangents):
+    """`(f(*primals), tangent_out)`: the derivative of `f` at `primals` in the direction
+    `tangents`, by forward mode (the generated tangent code runs once, beside f's own).
+
+    `primals` and `tangents` are tuples of the same length whose items have the same
+    structure (arrays of the same shapes, lists, dicts, objects of them), as in JAX:
+
+        y, y_dot = knetc.jvp(np.sin, ...)  # no: f must be a Python function
+        y, y_dot = knetc.jvp(loss, (w, x), (w_dot, zeros_like(x)))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("knetc.jvp(f, primals, tangents) takes primals and tangents as "
+                        "tuples, one item per argument of f: jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"knetc.jvp got {len(primals)} primals but {len(tangents)} "
+                         "tangents; give one tangent per primal")
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        check_tangent(p, t, f"primals[{i}]", f"tangents[{i}]", ())
+    compiled = compiled_jvp(f, tuple(range(len(primals))))
+    return compiled.function(tuple(tangents), *primals)
+
+
+def check_tangent(p, t, pname, tname, path):
+    """A tangent must mirror its primal: same containers, arrays of the same shape."""
+    kids = children(p)
+    if kids:
+        tkids = dict(children(t))
+        for step, value in kids:
+            if step not in tkids:
+                raise ValueError(f"{path_str(tname, path)} has no item {step!r} where "
+                                 f"{path_str(pname, path)} has one; a tangent has its "
+                                 "primal's structure")
+            check_tangent(value, tkids[step], pname, tname, path + (step,))
+        return
+    ps, ts = np.shape(p) if _numeric(p) else None, np.shape(t) if _numeric(t) else None
+    if ps is not None and ts is not None and ps != ts:
+        raise ValueError(f"{path_str(tname, path)} has shape {ts} but "
+                         f"{path_str(pname, path)} has shape {ps}; a tangent has its "
+                         "primal's shape")
+
+
+def _numeric(x):
+    return hasattr(x, "shape") or isinstance(x, (int, float))
