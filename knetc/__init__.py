@@ -27,7 +27,8 @@ from .update import optimizers, update
 from .progress import progress
 
 __all__ = [
-    "grad", "value_and_grad", "jvp", "source", "check_grads", "primitive", "adjoint", "stop_gradient",
+    "grad", "value_and_grad", "jvp", "source", "check_grads", "primitive", "adjoint",
+    "stop_gradient",
     "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError", "NoGPUKernelError",
     "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",
     "conv4", "pool", "dropout", "training", "is_training", "seed",
