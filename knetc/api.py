@@ -7,6 +7,7 @@ import weakref
 
 from .compiler import compile_gradient, parse_and_check
 from .errors import NoAdjointError
+from .higher import Derivative, of_derivative
 from .locate import relocate
 from .pytree import integer_leaf_error
 from .runtime.finalize import IntegerLeafError
@@ -43,6 +44,10 @@ def _make(f, argnums, pick, kind):
     if not callable(f):
         raise TypeError(f"knetc.{kind} expects a function, got {type(f).__name__}")
     argnums = _normalize(argnums)
+    derivative = getattr(f, "_knetc_derivative", None)
+    if derivative is not None:  # grad of grad: differentiate the generated tangent code
+        return of_derivative(derivative, argnums, pick, kind,
+                             lambda S, a: _make(S, a, lambda out: out, "value_and_grad"))
     if getattr(f, "_knetc_target", None) is not None:
         raise _higher_order(kind)
     if inspect.ismethod(f):  # grad(model.loss): differentiate the function, self bound
@@ -54,6 +59,8 @@ def _make(f, argnums, pick, kind):
             return inner(f.__self__, *args, **kwargs)
 
         bound._knetc_target = inner._knetc_target
+        bound._knetc_derivative = Derivative(f.__func__, shifted, 1,
+                                             lambda args: (f.__self__,), kind)
         return bound
     parse_and_check(f)  # syntax errors surface here, at grad time
     method = _is_method(f)  # compiled per class of `self`: no shortcut
@@ -82,7 +89,12 @@ def _make(f, argnums, pick, kind):
             raise better from None
 
     gradient._knetc_target = (f, argnums)
+    gradient._knetc_derivative = Derivative(f, argnums, 0, _no_prefix, kind)
     return gradient
+
+
+def _no_prefix(args):
+    return ()
 
 
 def _higher_order(kind):

@@ -23,6 +23,11 @@ _pairs = {}
 
 def forward(stack, obj, name, args, keywords=None):
     keywords = keywords or {}
+    derivative = getattr(obj, "_knetc_derivative", None)
+    if name == "__call__" and derivative is not None:  # a gradient made by knetc.grad
+        result = obj(*args, **keywords)
+        stack.append(lambda stack, g: (None, *derivative.vjp(g, args, keywords)))
+        return result
     method = getattr(type(obj), name, None)
     if name == "__call__" and not inspect.isfunction(method) and not keywords:
         return _call_function(stack, obj, args)

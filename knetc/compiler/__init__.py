@@ -150,8 +150,10 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
         a.ctx = ast.Param()
     unpack = assign(ast.Tuple(elts=[name(tangent.dot(p), store=True) for p in wrt],
                               ctx=ast.Store()), name(args.args[0].id)) if wrt else None
+    returned = out if entry and program.only_tangent else ast.Tuple(elts=[name(result), out],
+                                                                     ctx=ast.Load())
     body = ([unpack] if unpack else []) + program.comments.annotate(body, source, "") + [
-        ast.Return(value=ast.Tuple(elts=[name(result), out], ctx=ast.Load()))]
+        ast.Return(value=returned)]
     fn_name = program.entry_name(node.name) if entry else program.pairs[program.current][0]
     return [(fn_name, function_def(fn_name, args, body))]
 
@@ -160,12 +162,17 @@ class TangentProgram(Program):
     """The tangent functions of one jvp: the entry `loss_jvp` and one per called function."""
     suffixes = ("_jvp",)
     prefix, suffix = "", "_jvp"
+    only_tangent = False
 
 
-def compile_jvp(fn, argnums, self_type=None):
-    """Compile `fn_jvp(tangents, *args) -> (value, tangent)` for positional `argnums`."""
+def compile_jvp(fn, argnums, self_type=None, only_tangent=False):
+    """Compile `fn_jvp(tangents, *args) -> (value, tangent)` for positional `argnums`; with
+    `only_tangent`, `fn_tangent(tangents, *args) -> tangent` (what an HVP differentiates)."""
     program = TangentProgram(fn, argnums, transform_tangent)
     program.self_type = self_type
+    program.only_tangent = only_tangent
+    if only_tangent:
+        program.suffix = "_tangent"
     compiled = program.compile(build)
     show("generated", fn, compiled.text)
     return compiled

@@ -110,13 +110,14 @@ class Resolver:
         keywords = {k.arg: k.value for k in call.keywords}
         if self._is_static(func):
             obj = self.lookup(func)
+            if getattr(obj, "_knetc_derivative", None) is not None:  # df = knetc.grad(f)
+                return MethodCall(func, "__call__", call.args, call.keywords)
             if getattr(obj, "_knetc_target", None) is not None:
                 raise self._error(call, f"`{expr_text(call)}`, a gradient made by knetc.grad "
-                                  "or knetc.value_and_grad: higher-order derivatives are not "
-                                  "supported yet",
-                                  "differentiate a function that computes the derivative "
-                                  "you need by hand, or call the gradient outside the "
-                                  "differentiated function")
+                                  "or knetc.value_and_grad of a bound method: higher-order "
+                                  "derivatives of it are not supported yet",
+                                  "take the gradient of the function, passing the object "
+                                  "as an argument")
             if obj in NONDIFF or _is_nondiff_builtin(obj) or _is_random(obj):
                 return None
             rule = RULES.get(obj) if _hashable(obj) else None

@@ -28,7 +28,7 @@ NONDIFF_PARAMS = {"index", "indices", "axis", "axes", "axis1", "axis2", "keepdim
                   "condition", "dtype", "shape", "out", "ddof", "indices_or_sections",
                   "order", "args", "kwargs", "newshape", "copy", "attr", "fn",
                   "padding", "stride", "window", "mode", "stop", "num", "endpoint",
-                  "retstep",
+                  "retstep", "like",
                   "prototype"}  # full_like's array: only its shape and dtype are read
 
 

@@ -47,6 +47,7 @@ def power(y, a, b):
 @rule("neg", np.negative)
 def negative(y, x):
     dx = -dy
+    y_dot = -x_dot
 
 
 @rule("pos", np.positive)

@@ -77,7 +77,13 @@ def get(y, mapping, key, default=None):
     dmapping = add_at(dmapping, mapping, key, dy)
 
 
-nondiff(".keys")
+nondiff(".keys", runtime.zero_tangent)
+
+
+@rule(runtime.match_tangent)
+def match_tangent(y, t, like):
+    dt = unbroadcast(dy, t)
+    y_dot = match_tangent(t_dot, y)
 
 
 @rule(".")
