@@ -11,6 +11,8 @@
 """
 from .api import grad, source, value_and_grad
 from .forward import jvp
+from .derivatives import (elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev,
+                          vjp)
 from .conv import conv4, pool
 from .stochastic import dropout, is_training, seed, training
 from .cuda import KnetArray, NoGPUError, cpu, gpu
@@ -27,7 +29,8 @@ from .update import optimizers, update
 from .progress import progress
 
 __all__ = [
-    "grad", "value_and_grad", "jvp", "source", "check_grads", "primitive", "adjoint",
+    "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacrev", "jacfwd", "hessian",
+    "hvp", "elementwise_grad", "source", "check_grads", "primitive", "adjoint",
     "stop_gradient",
     "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError", "NoGPUKernelError",
     "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",

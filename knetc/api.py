@@ -15,15 +15,16 @@ from .runtime.finalize import IntegerLeafError
 _cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
 
 
-def _compiled(f, argnums, args=()):
+def _compiled(f, argnums, args=(), has_aux=False):
     """The generated code for (f, argnums), compiled on first use and again only if a global
     it was compiled against has been rebound since. A method is compiled per class of its
     `self` argument, so `self.predict(x)` calls the override."""
     self_type = type(args[0]) if args and _is_method(f) else None
     per_fn = _cache.setdefault(f, {})
-    compiled = per_fn.get((argnums, self_type))
+    key = (argnums, self_type, has_aux)
+    compiled = per_fn.get(key)
     if compiled is None or compiled.stale():
-        compiled = per_fn[(argnums, self_type)] = compile_gradient(f, argnums, self_type)
+        compiled = per_fn[key] = compile_gradient(f, argnums, self_type, has_aux)
     return compiled
 
 
@@ -38,13 +39,16 @@ def _normalize(argnums):
     return int(argnums)
 
 
-def _make(f, argnums, pick, kind):
+def _make(f, argnums, pick, kind, has_aux=False):
     if f is None:
-        return lambda fn: _make(fn, argnums, pick, kind)
+        return lambda fn: _make(fn, argnums, pick, kind, has_aux)
     if not callable(f):
         raise TypeError(f"knetc.{kind} expects a function, got {type(f).__name__}")
     argnums = _normalize(argnums)
     derivative = getattr(f, "_knetc_derivative", None)
+    if derivative is not None and has_aux:
+        raise TypeError(f"knetc.{kind}(..., has_aux=True) of a function made by knetc: "
+                        "its result has no aux; drop has_aux")
     if derivative is not None:  # grad of grad: differentiate the generated tangent code
         return of_derivative(derivative, argnums, pick, kind,
                              lambda S, a: _make(S, a, lambda out: out, "value_and_grad"))
@@ -52,15 +56,16 @@ def _make(f, argnums, pick, kind):
         raise _higher_order(kind)
     if inspect.ismethod(f):  # grad(model.loss): differentiate the function, self bound
         shifted = tuple(a + 1 for a in argnums) if isinstance(argnums, tuple) else argnums + 1
-        inner = _make(f.__func__, shifted, pick, kind)
+        inner = _make(f.__func__, shifted, pick, kind, has_aux)
 
         @functools.wraps(f)
         def bound(*args, **kwargs):
             return inner(f.__self__, *args, **kwargs)
 
         bound._knetc_target = inner._knetc_target
-        bound._knetc_derivative = Derivative(f.__func__, shifted, 1,
-                                             lambda args: (f.__self__,), kind)
+        if not has_aux:
+            bound._knetc_derivative = Derivative(f.__func__, shifted, 1,
+                                                 lambda args: (f.__self__,), kind)
         return bound
     parse_and_check(f)  # syntax errors surface here, at grad time
     method = _is_method(f)  # compiled per class of `self`: no shortcut
@@ -75,7 +80,7 @@ def _make(f, argnums, pick, kind):
                 return unwrap_cupy(gradient(*args, **kwargs))
         compiled = last[0]  # skips the cache lookups; the staleness check stays
         if compiled is None or compiled.stale():
-            compiled = _compiled(f, argnums, args)
+            compiled = _compiled(f, argnums, args, has_aux)
             if not method:
                 last[0] = compiled
         try:
@@ -88,8 +93,9 @@ def _make(f, argnums, pick, kind):
                 raise
             raise better from None
 
-    gradient._knetc_target = (f, argnums)
-    gradient._knetc_derivative = Derivative(f, argnums, 0, _no_prefix, kind)
+    gradient._knetc_target = (f, argnums, has_aux)
+    if not has_aux:
+        gradient._knetc_derivative = Derivative(f, argnums, 0, _no_prefix, kind)
     return gradient
 
 
@@ -120,7 +126,7 @@ def _integer_leaf(f, argnums, args, kwargs):
     return TypeError("knetc differentiates only float leaves; pass floats")
 
 
-def grad(f=None, argnums=0):
+def grad(f=None, argnums=0, has_aux=False):
     """The gradient of `f`'s scalar result with respect to argument `argnums`.
 
     Returns a function with f's signature whose result mirrors the structure of the
@@ -132,12 +138,15 @@ def grad(f=None, argnums=0):
             return np.sum((w[0] @ x + w[1] - y) ** 2)
         dw = knetc.grad(loss)(w, x, y)
     """
+    if has_aux:  # f returns (loss, aux): (gradient, aux)
+        return _make(f, argnums, lambda out: (out[1], out[0][1]), "grad", True)
     return _make(f, argnums, lambda out: out[1], "grad")
 
 
-def value_and_grad(f=None, argnums=0):
-    """Like `grad`, but the function returns `(f(...), gradient)` from one forward pass."""
-    return _make(f, argnums, lambda out: out, "value_and_grad")
+def value_and_grad(f=None, argnums=0, has_aux=False):
+    """Like `grad`, but the function returns `(f(...), gradient)` from one forward pass;
+    with `has_aux=True`, f returns `(loss, aux)` and this returns `((loss, aux), gradient)`."""
+    return _make(f, argnums, lambda out: out, "value_and_grad", has_aux)
 
 
 def source(g):
@@ -146,4 +155,5 @@ def source(g):
     if target is None:
         raise TypeError("knetc.source expects a function returned by knetc.grad or "
                         "knetc.value_and_grad")
-    return _compiled(*target).text
+    f, argnums, has_aux = target
+    return _compiled(f, argnums, (), has_aux).text

@@ -71,6 +71,9 @@ def normalize(program, fn, wrt, entry):
                        resolver.locals)                            # one operation a line
     resolver.locals = set(params) | names_stored(node.body)
     show("normalized (one operation per line)", fn, node)
+    if entry and getattr(program, "has_aux", False):  # `return loss, aux`: seed the loss
+        program.whole, result = result, namer.fresh("loss")
+        node.body.append(assign(result, namer.call("aux_loss", [name(program.whole)])))
     active = active_names(node.body, wrt, resolver.propagates,     # what carries gradient
                           resolver.mutations)
     show("active (may carry a gradient)", fn, ", ".join(sorted(active)))
@@ -99,10 +102,10 @@ def transform(program, fn, wrt, entry, mutated=(), unread=False):
 
     dead_code = Liveness(namer.aliases, _range_names(node.body, resolver, namer.aliases))
     if entry:
-        value = result
-        if reverse.assign_counts.get(result, 0) > 1:  # the backward sweep restores it
+        value = getattr(program, "whole", result)  # has_aux: (loss, aux) as returned
+        if reverse.assign_counts.get(value, 0) > 1:  # the backward sweep restores it
             value = namer.fresh("value")
-            forward.append(assign(value, name(result)))
+            forward.append(assign(value, name(getattr(program, "whole", result))))
         returns = entry_returns(namer, value, grads, wrt, program.many)
         dead_code.prune(backward, names_loaded(returns))                # unread adjoints
         fuse_xent(backward, namer.aliases, namer, names_loaded(returns))  # cross entropy
@@ -185,11 +188,13 @@ def show(stage, fn, what):
         print(f"--- knetc: {fn.__qualname__}, {stage}\n{text}", file=sys.stderr)
 
 
-def compile_gradient(fn, argnums, self_type=None):
+def compile_gradient(fn, argnums, self_type=None, has_aux=False):
     """Compile the value-and-gradient function of `fn` for positional arguments `argnums`;
-    for a method, `self_type` is the class its `self.method()` calls are looked up in."""
+    for a method, `self_type` is the class its `self.method()` calls are looked up in; with
+    `has_aux`, fn returns (loss, aux) and the loss is differentiated."""
     program = Program(fn, argnums, transform)
     program.self_type = self_type
+    program.has_aux = has_aux
     compiled = program.compile(build)
     show("generated", fn, compiled.text)
     return compiled

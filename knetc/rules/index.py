@@ -80,6 +80,12 @@ def get(y, mapping, key, default=None):
 nondiff(".keys", runtime.zero_tangent)
 
 
+@rule(runtime.aux_loss)
+def aux_loss(y, pair):
+    dpair = add_at(dpair, pair, 0, dy)
+    y_dot = pair_dot[0]
+
+
 @rule(runtime.match_tangent)
 def match_tangent(y, t, like):
     dt = unbroadcast(dy, t)

@@ -47,6 +47,14 @@ def _held_once():
 _HELD_ONCE = _held_once()
 
 
+def aux_loss(result):
+    """The loss of a function differentiated with has_aux=True, which returns (loss, aux)."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise TypeError("with has_aux=True the function must return a pair (loss, aux), "
+                        f"but it returned {type(result).__name__}")
+    return result[0]
+
+
 def finalize_grad(grad, like, owned=True):
     """Turn an accumulated adjoint into the structure and types of the argument `like`.
 
