@@ -65,6 +65,39 @@ def forward(stack, obj, name, args, keywords=None):
     return result
 
 
+_tangents = {}
+
+
+def tangent(tangents, obj, name, args, keywords=None):
+    """`(value, tangent)` of `obj.name(*args)` found at run time: a gradient made by
+    knetc.grad (its derivative in the direction, from knetc.higher), or a user method
+    (its own tangent function, compiled once per method)."""
+    keywords = keywords or {}
+    derivative = getattr(obj, "_knetc_derivative", None)
+    if name == "__call__" and derivative is not None:
+        return derivative.jvp(tangents[1:], args, keywords)
+    method = getattr(type(obj), name, None)
+    if not inspect.isfunction(method):
+        what = f"{type(obj).__name__}.{name}" if name != "__call__" else \
+            getattr(obj, "__name__", type(obj).__name__)
+        raise TypeError(f"knetc's forward mode cannot call {what}, found at run time: it "
+                        "differentiates methods of your own classes and gradients made by "
+                        "knetc; call a function by its own name")
+    from .compiler import compile_jvp
+    compiled = _tangents.get(method)
+    if compiled is None or compiled.stale():
+        count = len(inspect.signature(method).parameters)
+        compiled = _tangents[method] = compile_jvp(method, tuple(range(count)))
+    count = len(compiled.wrt)
+    operands = (obj, *args)
+    if len(operands) != count:  # defaults: their tangents are zero
+        from .runtime.tangents import zero_tangent
+        defaults = list(inspect.signature(method).parameters.values())[len(operands):]
+        extra = tuple(zero_tangent(keywords.get(p.name, p.default)) for p in defaults)
+        return compiled.function(tuple(tangents) + extra, *operands, **keywords)
+    return compiled.function(tuple(tangents), *operands, **keywords)
+
+
 def _call_function(stack, fn, args):
     """`f(x)` where the differentiated value f is a function with a rule (`np.tanh` held in
     the parameters): the rule's adjoints for the arguments, none for f itself."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import KnetcError, NonScalarError
 from .gradleaves import has_float
+from .runtime.tangents import zero_tangent
 
 _tangents = weakref.WeakKeyDictionary()  # S -> {argnums: Compiled tangent function}
 _gradients = weakref.WeakKeyDictionary()  # S -> {argnums: knetc.value_and_grad(S, argnums)}
@@ -59,6 +60,27 @@ class Derivative:
         for i, d in zip(floats, grads):
             out[i] = d
         return out
+
+
+    def jvp(self, tangents, args, kwargs):
+        """`(D(*args), its derivative in the direction tangents)`: the gradient of S's
+        tangent function (tangents in every float argument) in S's differentiated
+        arguments, which is the Hessian times the direction (forward over reverse, as
+        reverse over forward)."""
+        full = self.prefix(args) + tuple(args)
+        floats = [i for i, a in enumerate(args) if has_float(a)]
+        value = value_and_grad_of(self.S, self.argnums)(*full, **kwargs)
+        if not floats:
+            return value if self.kind == "value_and_grad" else value[1], zero_tangent(
+                value if self.kind == "value_and_grad" else value[1])
+        tangent_fn = tangent_function(self.S, tuple(self.npre + i for i in floats))
+        shifted = tuple(1 + a for a in self.positions)
+        slope, grads = value_and_grad_of(tangent_fn, shifted)(
+            tuple(tangents[i] for i in floats), *full, **kwargs)
+        grads = grads if isinstance(self.argnums, tuple) else grads[0]
+        if self.kind == "value_and_grad":
+            return value, (slope, grads)
+        return value[1], grads
 
 
 def tangent_function(S, argnums):

@@ -135,11 +135,15 @@ class Tangent:
     def call(self, value):
         """`f_jvp((a_dot, b_dot), a, b)` for a call of user function f; None for a primitive."""
         binding = self.resolver.resolve(value)
-        dynamic = isinstance(value.func, ast.Name) and value.func.id in self.resolver.locals
-        if isinstance(binding, MethodCall) or dynamic:
-            raise self.resolver._error(value, f"`{expr_text(value)}`: forward mode through a "
-                                       "method or function found only at run time",
-                                       "call a function by its own name")
+        if isinstance(value.func, ast.Name) and value.func.id in self.resolver.locals:
+            binding = MethodCall(value.func, "__call__", value.args, value.keywords)
+        if isinstance(binding, MethodCall):  # found at run time: `method_jvp` compiles it
+            operands = [binding.obj] + binding.args
+            tangents = ast.Tuple(elts=[self.of(a) or self.zero_of(a) for a in operands],
+                                 ctx=ast.Load())
+            return ast.Call(func=name(self.namer.helper("method_jvp")),
+                            args=[tangents, binding.obj, const(binding.attr)] + binding.args,
+                            keywords=list(binding.keywords))
         if not isinstance(binding, UserCall):
             return None
         wrt = [p for p, arg in binding.args.items()

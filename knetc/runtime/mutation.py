@@ -39,6 +39,13 @@ def method_backward(stack, g):
     return backward(stack, g)
 
 
+def method_jvp(tangents, obj, name, *args, **keywords):
+    """`(value, tangent)` of `obj.name(*args, **keywords)` for a method or function found at
+    run time, in the direction `tangents` (one per operand, obj first)."""
+    from ..dynamic import tangent
+    return tangent(tangents, obj, name, args, keywords)
+
+
 def snapshot(container):
     """A shallow copy of a list or dict about to be mutated, for the backward sweep."""
     if isinstance(container, list):
