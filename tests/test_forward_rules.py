@@ -3,6 +3,9 @@
 * `test_forward_rule`: `knetc.jvp` of each row's function, in a random direction of the
   differentiated arguments (the others held still), against central differences of f in
   float64; the tangent out has the value's shape.
+* `test_second_derivative`: the Hessian of each row's function times a random direction
+  (`knetc.hvp`, reverse mode over the generated forward code) against central differences
+  of knetc's gradient.
 * `test_every_rule_has_a_forward_rule`: every rule in the table has a `y_dot = ...` statement,
   except the few that the forward pass does structurally (building tuples, lists and dicts,
   reading an attribute, `s[i] = v`, `s.append(v)`).
@@ -13,7 +16,7 @@ import numpy as np
 import pytest
 
 import knetc
-from knetc.pytree import attributes, is_object, with_attributes
+from knetc.pytree import attributes, children, is_object, with_attributes
 from knetc.rules import all_rules
 from test_primitives import TABLE, _build, _params
 
@@ -83,6 +86,43 @@ def check_jvp(f, args, argnums, seed=0, eps=1e-6, rtol=1e-5):
 @pytest.mark.parametrize("r", list(_params(TABLE)))
 def test_forward_rule(r):
     check_jvp(r.f, _build(r), r.argnums)
+
+
+def leaves(x):
+    """The float leaves of a gradient, in order, as float64 arrays."""
+    kids = children(x)
+    if kids:
+        return [leaf for _, v in kids for leaf in leaves(v)]
+    if x is None or isinstance(x, (str, bool, int)) and not isinstance(x, float):
+        return []
+    return [np.asarray(x, dtype=np.float64)]
+
+
+def check_hvp(f, args, argnums, seed=0, eps=1e-5, rtol=1e-4):
+    rng = np.random.default_rng(seed)
+    wrt = argnums if isinstance(argnums, tuple) else (argnums,)
+    v = tuple(random_tangent(args[a], rng) for a in wrt)
+    product = knetc.hvp(f, argnums)(*copy.deepcopy(args),
+                                    v if isinstance(argnums, tuple) else v[0])
+    gradient = knetc.grad(f, argnums)
+
+    def at(step):
+        moved_args = list(copy.deepcopy(args))
+        for a, t in zip(wrt, v):
+            moved_args[a] = moved(moved_args[a], t, step)
+        return leaves(gradient(*moved_args))
+
+    numeric = [(p - m) / (2 * eps) for p, m in zip(at(eps), at(-eps))]
+    got = leaves(product)
+    assert len(got) == len(numeric)
+    scale = max([np.max(np.abs(n)) for n in numeric if n.size] + [1.0])
+    for g, n in zip(got, numeric):
+        np.testing.assert_allclose(g, n, rtol=rtol, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("r", list(_params(TABLE)))
+def test_second_derivative(r):
+    check_hvp(r.f, _build(r), r.argnums)
 
 
 def test_every_rule_has_a_forward_rule():
