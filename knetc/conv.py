@@ -45,6 +45,7 @@ import numpy as np
 from .cuda import conv as _gpu_conv
 from .cuda import pool as _gpu_pool
 from .cuda.array import KnetArray
+from .cuda.array import to_device as _to_device
 from .nn import _floating
 
 # ---------------------------------------------------------------- parameters
@@ -388,3 +389,36 @@ def pool_grad(dy, y, x, window=2, stride=None, padding=0, mode="max"):
                 np.multiply(dy, hit, out=share)          # (faster than np.add(where=hit))
                 _shifted(dxp, i, j, ho, wo, sh, sw)[...] += share
     return dxp[:, :, ph:ph + h, pw:pw + wd].copy() if ph or pw else dxp
+
+
+def pool_tangent(t, y, x, window=2, stride=None, padding=0, mode="max"):
+    """Tangent of ``y = pool(x, window, stride, padding, mode)`` in the direction t (shaped
+    like x): the transpose of pool_grad. Average pooling pools t; max pooling takes t at the
+    first element of each window (row-major) that equals the window's maximum, the element
+    pool_grad sends the window's adjoint to (padding has tangent 0)."""
+    if mode == "avg":
+        return pool(t, window, stride, padding, mode)
+    if any(isinstance(a, KnetArray) for a in (t, y, x)):  # no GPU kernel: on the host
+        device = next(a.device for a in (t, y, x) if isinstance(a, KnetArray))
+        host = [a.get() if isinstance(a, KnetArray) else a for a in (t, y, x)]
+        return _to_device(pool_tangent(*host, window, stride, padding, mode), device)
+    x = _floating(x)
+    kh, kw, sh, sw, ph, pw, ho, wo = _pool_geometry(x, window, stride, padding, mode)
+    dtype = np.result_type(x.dtype, np.asarray(t).dtype)
+    t = np.asarray(t, dtype=dtype)
+    n, c, h, wd = x.shape
+    xp = _pad(x, ph, pw, -np.inf)
+    tp = t
+    if ph or pw:  # (not _pad's work array: that holds xp)
+        tp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dtype)
+        tp[:, :, ph:ph + h, pw:pw + wd] = t
+    out = np.zeros((n, c, ho, wo), dtype=dtype)
+    free = np.ones(out.shape, bool)  # windows whose maximum is not found yet
+    hit = np.empty(out.shape, bool)
+    for i in range(kh):
+        for j in range(kw):
+            np.equal(_shifted(xp, i, j, ho, wo, sh, sw), y, out=hit)
+            hit &= free
+            np.not_equal(free, hit, out=free)        # free and not hit
+            np.copyto(out, _shifted(tp, i, j, ho, wo, sh, sw), where=hit)
+    return out

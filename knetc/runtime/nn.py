@@ -135,3 +135,21 @@ def conv4_grad_x(g, w, x, padding=0, stride=1):
 def pool_grad(g, y, x, window=2, stride=None, padding=0, mode="max"):
     """Adjoint of y = knetc.pool(x, window, stride, padding, mode) with respect to x."""
     return _conv.pool_grad(g, y, x, window, stride, padding, mode)
+
+
+def pool_tangent(t, y, x, window=2, stride=None, padding=0, mode="max"):
+    """Tangent of y = knetc.pool(x, window, stride, padding, mode) in the direction t: t
+    pooled (average), or t at each window's first maximal element (max), as pool_grad."""
+    return _conv.pool_tangent(t, y, x, window, stride, padding, mode)
+
+
+def take_labels(t, labels, axis=0):
+    """t at the labels along axis, as knetc.nll picks its scores: np.take_along_axis(t,
+    expand_dims(labels, axis), axis), shaped like t with axis of length 1. Linear in t."""
+    if isinstance(t, _KnetArray):  # a gather with one index array per axis
+        labels = labels.get() if isinstance(labels, _KnetArray) else np.asarray(labels)
+        axis = axis % t.ndim
+        grids = [np.arange(n).reshape((-1,) + (1,) * (labels.ndim - 1 - k))
+                 for k, n in enumerate(labels.shape)]
+        return np.expand_dims(t[tuple(grids[:axis] + [labels] + grids[axis:])], axis)
+    return np.take_along_axis(t, np.expand_dims(np.asarray(labels), axis), axis=axis)
