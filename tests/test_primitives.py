@@ -1577,6 +1577,23 @@ def pool_avg_padded(x):
     return np.sum(knetc.pool(x, window=3, stride=2, padding=1, mode="avg") * W2x2x3x3)
 
 
+def pool_tangent_max(t, x):  # the runtime's tangent of max pooling (second derivatives)
+    return np.sum(knetc.runtime.pool_tangent(t, knetc.pool(x), x) * W2x2x2x2)
+
+
+def take_labels_axis0(t, y):  # the runtime's gather of nll's tangent
+    picked = knetc.runtime.take_labels(t, y, 0)
+    return np.sum(picked * W4)
+
+
+def match_tangent_broadcast(t, like):  # forward mode's broadcast to the result's shape
+    return np.sum(knetc.runtime.match_tangent(t, like) * W3x4)
+
+
+def aux_loss_pair(x):  # has_aux=True: the loss of (loss, aux)
+    return knetc.runtime.aux_loss((np.sum(x * W3), x))
+
+
 # ================================================================ joins, creation and builtins
 # (issue 11: functions once treated as constants or as the identity)
 
@@ -2253,6 +2270,19 @@ TABLE = {
         row(pool_max, args(apart(2, 2, 4, 4)), [knetc.pool]),
         row(pool_max_overlapping, args(apart(1, 2, 4, 4)), [knetc.pool]),
         row(pool_avg_padded, args(normal(2, 2, 5, 5)), [knetc.pool]),
+    ],
+    "pool_tangent": [
+        row(pool_tangent_max, args(normal(2, 2, 4, 4), apart(2, 2, 4, 4)),
+            [knetc.runtime.pool_tangent], (0, 1)),
+    ],
+    "match_tangent": [
+        row(match_tangent_broadcast, args(normal(4), normal(3, 4)),
+            [knetc.runtime.match_tangent], (0, 1)),
+    ],
+    "aux_loss": [row(aux_loss_pair, args(normal(3)), [knetc.runtime.aux_loss])],
+    "take_labels": [
+        row(take_labels_axis0, lambda r: (randn(r, 5, 4), labels(r, 5, 4)),
+            [knetc.runtime.take_labels]),
     ],
 }
 

@@ -182,6 +182,9 @@ class Tangent:
                 zeros.add(param + "_dot")
                 continue
             if param + "_dot" not in names_loaded(template) and param not in NONDIFF_PARAMS:
+                if _constant_to_differentiation(rule, param):
+                    zeros.add(param + "_dot")
+                    continue
                 raise self.resolver.uncovered(value, rule, param)
             tangents[param + "_dot"] = tangent
         dots = {p + "_dot" for p in params}
@@ -212,6 +215,13 @@ def _full_shape(pruned, rule, zeros):
     loads = names_loaded(pruned)
     return rule.result in loads or all(z[:-4] in loads for z in zeros
                                        if z[:-4] in rule.body)
+
+
+def _constant_to_differentiation(rule, param):
+    """Whether the rule says the result does not move with `param` (`dx = zero_grad(x)`)."""
+    body = rule.body.get(param)
+    return isinstance(body, ast.Call) and isinstance(body.func, ast.Name) \
+        and body.func.id == "zero_grad"
 
 
 def _default(param):

@@ -3,7 +3,7 @@
 `knetc.dropout` itself has no rule: it is `x * dropout_mask(...)`, which knetc differentiates
 from its source, so the multiplication's adjoint reuses the mask the forward pass drew.
 """
-from .. import conv, stochastic
+from .. import conv, runtime, stochastic
 from . import RULES, nondiff, rule
 
 # ruff: noqa: F821, F841
@@ -20,6 +20,16 @@ def conv4(y, w, x, padding=0, stride=1):
 def pool(y, x, window=2, stride=None, padding=0, mode="max"):
     dx = pool_grad(dy, y, x, window, stride, padding, mode)
     y_dot = pool_tangent(x_dot, y, x, window, stride, padding, mode)
+
+
+# pool's tangent is linear in t; where each window's maximum sits is a constant to
+# differentiation (y and x move it only across ties)
+@rule(runtime.pool_tangent)
+def pool_tangent(out, t, y, x, window=2, stride=None, padding=0, mode="max"):
+    dt = pool_grad(dout, y, x, window, stride, padding, mode)
+    dy = zero_grad(y)
+    dx = zero_grad(x)
+    out_dot = pool_tangent(t_dot, y, x, window, stride, padding, mode)
 
 
 nondiff(stochastic.dropout_mask, stochastic.is_training)

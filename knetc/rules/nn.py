@@ -1,7 +1,7 @@
 """Adjoints of Knet's operators: log-softmax, softmax, negative log likelihood."""
 import numpy as np
 
-from .. import nn
+from .. import nn, runtime
 from . import nondiff, rule
 
 # ruff: noqa: F821, F841
@@ -28,6 +28,12 @@ def nll(y, scores, labels, axis=0):
                     / np.sum(np.exp(scores - np.max(scores, axis, keepdims=True)), axis,
                              keepdims=True)
                     - take_labels(scores_dot, labels, axis))
+
+
+@rule(runtime.take_labels)
+def take_labels(y, t, labels, axis=0):
+    dt = put_labels(dy, t, labels, axis)
+    y_dot = take_labels(t_dot, labels, axis)
 
 
 nondiff(nn.accuracy)

@@ -143,6 +143,18 @@ def pool_tangent(t, y, x, window=2, stride=None, padding=0, mode="max"):
     return _conv.pool_tangent(t, y, x, window, stride, padding, mode)
 
 
+def put_labels(g, like, labels, axis=0):
+    """The transpose of take_labels: zeros shaped like `like` with g at the labels along
+    axis (the adjoint of take_labels' tangent argument)."""
+    if isinstance(like, _KnetArray):
+        host = put_labels(g.get() if isinstance(g, _KnetArray) else g, like.get(),
+                          labels.get() if isinstance(labels, _KnetArray) else labels, axis)
+        return _KnetArray(like.device.from_host(host), like.device)
+    out = np.zeros(np.shape(like), np.result_type(like, g))
+    np.put_along_axis(out, np.expand_dims(np.asarray(labels), axis), g, axis=axis)
+    return out
+
+
 def take_labels(t, labels, axis=0):
     """t at the labels along axis, as knetc.nll picks its scores: np.take_along_axis(t,
     expand_dims(labels, axis), axis), shaped like t with axis of length 1. Linear in t."""
