@@ -148,3 +148,24 @@ def clip_bound_grad(g, x, bound, below):
 def where_grad(g, cond, x, first):
     """Adjoint of np.where(cond, a, b) for a (first=True) or b."""
     return unbroadcast(np.where(cond, g, 0) if first else np.where(cond, 0, g), x)
+
+
+# Forward-mode helpers: linear in the tangent t, written with differentiable NumPy so that
+# knetc's reverse mode can differentiate the tangent code again (it reads their source).
+
+def copy_tangent(t, y):
+    """Tangent of y = x.copy() or np.copy(x) from x's tangent t: a new object, as y is -- a
+    list for a list's copy, a dict for a dict's, else an array (np.copy of a list is one)."""
+    if isinstance(y, list):
+        return list(t)
+    if isinstance(y, dict):
+        return t.copy()
+    return np.copy(t)
+
+
+def astype_tangent(t, y):
+    """Tangent of y = x.astype(dtype) from x's tangent t: t in y's dtype (a new array, as
+    astype makes), or zeros where y is an integer or bool array (no derivative there)."""
+    if y.dtype.kind in "fc":
+        return t.astype(y.dtype)
+    return np.zeros_like(t)

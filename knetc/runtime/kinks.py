@@ -29,7 +29,12 @@ def sqrt_grad(g, y):
 
 def tie_grad(g, winner, other):
     """g where `winner` is strictly chosen over `other` by maximum/minimum, g / 2 at a tie,
-    0 elsewhere: ties split evenly, as JAX and autograd do (and as np.max does)."""
+    0 elsewhere: ties split evenly, as JAX and autograd do (and as np.max does). In g's
+    dtype (a float32 g stays float32), and linear in g: forward mode applies it to tangents."""
     if isinstance(g, KnetArray) or isinstance(winner, KnetArray) or isinstance(other, KnetArray):
         return np.where(winner == other, 0.5 * g, np.where(winner > other, g, 0))
-    return g * ((winner > other) + 0.5 * (winner == other))
+    out = g * (winner > other)  # (not g * (mask + 0.5 * tie): 0.5 * a bool array is float64)
+    tie = winner == other
+    if np.any(tie):  # ties are rare: most calls skip the half weights
+        out = out + (0.5 * g) * tie
+    return out
