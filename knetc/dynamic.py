@@ -28,6 +28,8 @@ def forward(stack, obj, name, args, keywords=None):
         result = obj(*args, **keywords)
         stack.append(lambda stack, g: (None, *derivative.vjp(g, args, keywords)))
         return result
+    if name.startswith("__jvp__"):  # `method_jvp(tangents, obj, name, *args)` in forward
+        return _tangent_forward(stack, obj, name[len("__jvp__"):], args, keywords)  # code
     method = getattr(type(obj), name, None)
     if name == "__call__" and not inspect.isfunction(method) and not keywords:
         return _call_function(stack, obj, args)
@@ -96,6 +98,33 @@ def tangent(tangents, obj, name, args, keywords=None):
         extra = tuple(zero_tangent(keywords.get(p.name, p.default)) for p in defaults)
         return compiled.function(tuple(tangents) + extra, *operands, **keywords)
     return compiled.function(tuple(tangents), *operands, **keywords)
+
+
+def _tangent_forward(stack, obj, name, args, keywords):
+    """Reverse mode over `method_jvp(tangents, obj, name, *args)`: the forward/backward pair
+    of the method's generated tangent function, whose parameters are (tangents, obj, *args);
+    the adjoints come back in the call's operand order (obj, tangents, *args)."""
+    from .runtime.mutation import method_jvp
+    method = getattr(type(obj), name, None)
+    if getattr(obj, "_knetc_derivative", None) is not None or not inspect.isfunction(method):
+        raise TypeError(f"knetc cannot differentiate the forward-mode call of "
+                        f"{type(obj).__name__}.{name} again: only methods of your own "
+                        "classes are differentiated to second order when found at run time")
+    tangents, rest = args[0], args[1:]
+    method_jvp(tangents, obj, name, *rest, **keywords)  # compiles the tangent function
+    jvp_fn = _tangents[method].function
+    compiled = _pairs.get(jvp_fn)
+    if compiled is None or compiled.stale():
+        compiled = _pairs[jvp_fn] = compile_pair(jvp_fn)
+    fwd, bwd = compiled.function
+    result = fwd(stack, tangents, obj, *rest, **keywords)
+
+    def reorder(stack, g):
+        grads = tuple(bwd(stack, g))
+        return (grads[1], grads[0]) + grads[2:]
+
+    stack.append(reorder)
+    return result
 
 
 def _call_function(stack, fn, args):

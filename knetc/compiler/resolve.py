@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import NoAdjointError
 from ..rules import NONDIFF, RULES
+from ..runtime.mutation import method_jvp
 from .methods import bound_user_method, library_method_key, user_method_names
 from .mutation import mutated_params, returns_param
 from .scope import MISSING, Scope
@@ -110,6 +111,9 @@ class Resolver:
         keywords = {k.arg: k.value for k in call.keywords}
         if self._is_static(func):
             obj = self.lookup(func)
+            if obj is method_jvp and len(call.args) >= 3:  # forward code differentiated
+                return MethodCall(call.args[1], "__jvp__" + call.args[2].value,
+                                  [call.args[0]] + call.args[3:], call.keywords)
             if getattr(obj, "_knetc_derivative", None) is not None:  # df = knetc.grad(f)
                 return MethodCall(func, "__call__", call.args, call.keywords)
             if getattr(obj, "_knetc_target", None) is not None:

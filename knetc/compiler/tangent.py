@@ -272,6 +272,15 @@ def _prune(node, zeros, dots):
                 return None
             n.value = inner
             return n
+        if isinstance(n, ast.Call) and has(n.func):  # `x_dot.astype(t)`: linear in x_dot
+            if any(has(a) for a in n.args + [k.value for k in n.keywords]):
+                raise ValueError(f"forward rule term {expr_text(n)!r} calls a method of a "
+                                 "tangent with tangents as arguments")
+            func = walk(n.func)
+            if func is None:
+                return None
+            n.func = func
+            return n
         if isinstance(n, (ast.Call, ast.Tuple, ast.List, ast.IfExp)):
             if isinstance(n, ast.Call):
                 slots = [(n.args, i) for i in range(len(n.args))] + [

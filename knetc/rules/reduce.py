@@ -90,7 +90,7 @@ def logsumexp(y, x, axis=None, keepdims=False):
 
 nondiff(
     np.argmax, np.argmin, ".argmax", ".argmin", np.argsort, ".argsort", np.count_nonzero,
-    np.all, np.any, ".all", ".any", builtins.len, np.shape, np.size, np.ndim,
+    np.all, np.any, ".all", ".any", builtins.len, np.shape, np.size, np.ndim, np.finfo,
 )
 
 # A forward template's names other than np and the runtime's helpers are read where the
