@@ -12,6 +12,7 @@ from . import nondiff, rule
 @rule("[]")
 def getitem(y, x, index):
     dx = add_at(dx, x, index, dy)
+    y_dot = x_dot[index]
 
 
 @rule("[]=")
@@ -29,6 +30,7 @@ def append(s, item):
 @rule(np.take, ".take")
 def take(y, x, indices, axis=None):
     dx = take_grad(dy, x, indices, axis)
+    y_dot = np.take(x_dot, indices, axis)
 
 
 @rule("tuple", "list")
@@ -40,41 +42,49 @@ def build(y, *items):
 def join(y, a, b):
     da = part_grad(dy, 0, len(a))
     db = part_grad(dy, len(a), len(y))
+    y_dot = join_tangent(a_dot, b_dot, a, b)
 
 
 @rule("repeat")
 def repeat(y, items, n):
     ditems = repeat_grad(dy, len(items))
+    y_dot = items_dot * n
 
 
 @rule(builtins.list, builtins.tuple, runtime.sequence)
 def sequence(y, items):
     ditems = sequence_grad(dy, items)
+    y_dot = sequence_tangent(items_dot, items, y)
 
 
 @rule(builtins.sorted)
 def sorted(y, items):
     ditems = sorted_grad(dy, items)
+    y_dot = sorted_tangent(items_dot, items, y)
 
 
 @rule(builtins.max, builtins.min)
 def choose(y, *items):
     ditems = choice_grad(dy, y, items, i)
+    y_dot = choice_tangent(items_dot, y, items)
 
 
 @rule(".values")
 def values(y, mapping):
     dmapping = values_grad(dy, mapping)
+    y_dot = values_tangent(mapping_dot, mapping)
 
 
 @rule(".items")
 def items(y, mapping):
     dmapping = items_grad(dy, mapping)
+    y_dot = items_tangent(mapping_dot, mapping)
 
 
 @rule(".get")
 def get(y, mapping, key, default=None):
     dmapping = add_at(dmapping, mapping, key, dy)
+    y_dot = mapping_dot[key] if key in mapping else zero_tangent(y)
 
 
 nondiff(".keys", runtime.zero_tangent)
@@ -100,3 +110,4 @@ def attribute(y, obj, attr):
 @rule("call")
 def call_through(y, fn, *items):
     ditems = call_adjoint(fn, i, dy, y, items)
+    y_dot = call_tangent(fn, y, items, items_dot)

@@ -10,6 +10,7 @@ from . import rule
 def dot(y, a, b):
     da = dot_grad_a(dy, a, b)
     db = dot_grad_b(dy, a, b)
+    y_dot = np.dot(a_dot, b) + np.dot(a, b_dot)
 
 
 @rule("@", np.matmul)
@@ -23,3 +24,4 @@ def matmul(y, a, b):
 def outer(y, a, b):
     da = np.reshape(dy @ np.ravel(b), np.shape(a))
     db = np.reshape(np.ravel(a) @ dy, np.shape(b))
+    y_dot = np.outer(a_dot, b) + np.outer(a, b_dot)

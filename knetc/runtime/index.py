@@ -1,8 +1,11 @@
 """Adjoint helpers for indexing and gathering."""
+import builtins
+
 import numpy as np
 
 from ..cuda.array import KnetArray
 from .grads import GradList, add_grads, zero_grad
+from .tangents import zero_tangent
 
 
 def add_at(dx, x, index, g):
@@ -58,3 +61,99 @@ def take_grad(g, x, indices, axis=None):
     else:
         np.add.at(out, (slice(None),) * (axis % out.ndim) + (np.asarray(indices),), g)
     return out
+
+
+# tangents (forward mode) ----------------------------------------------------------------
+def join_tangent(a_dot, b_dot, a, b):
+    """Tangent of `a + b` for lists or tuples: the tangents joined the same way; a tangent
+    the forward rule left out (0.0, the operand carries none) is the operand's zeros."""
+    if not isinstance(a_dot, (list, tuple)):
+        a_dot = zero_tangent(a)
+    if not isinstance(b_dot, (list, tuple)):
+        b_dot = zero_tangent(b)
+    return a_dot + b_dot
+
+
+def sequence_tangent(t, items, y):
+    """Tangent of list(items), tuple(items) or sequence(items): the items' tangents in the
+    same container; none for the keys of a dict."""
+    if isinstance(items, dict):
+        return zero_tangent(y)
+    if y is items:  # sequence() of a list, tuple or array is the thing itself
+        return t
+    return type(y)(t)
+
+
+def sorted_tangent(t, items, y):
+    """Tangent of sorted(items): the items' tangents in the sorted order (stable, as sorted
+    is); none for dict keys, strings and integers."""
+    if isinstance(items, dict) or all(isinstance(k, (str, int)) for k in items):
+        return zero_tangent(y)
+    order = builtins.sorted(range(len(items)), key=items.__getitem__)
+    return [t[k] for k in order]
+
+
+def choice_tangent(t, y, items):
+    """Tangent of the builtins max(a, b, ...) / min(...): the chosen item's tangent, the mean
+    of the tangents of the items equal to the result where several are (as choice_grad
+    splits the adjoint between them). With one argument, max(seq) picks from the sequence."""
+    seq, seq_dot = (items[0], t[0]) if len(items) == 1 else (items, t)
+    ties = [k for k, x in enumerate(seq) if x is y or np.all(x == y)]
+    out = seq_dot[ties[0]]
+    for k in ties[1:]:
+        out = out + seq_dot[k]
+    return out if len(ties) == 1 else out / len(ties)
+
+
+def values_tangent(t, mapping):
+    """Tangent of list(mapping.values()): each value's tangent, in the mapping's order."""
+    return [t[k] for k in mapping]
+
+
+def items_tangent(t, mapping):
+    """Tangent of list(mapping.items()): (None, the value's tangent) for each pair (a key
+    carries no tangent)."""
+    return [(None, t[k]) for k in mapping]
+
+
+_call_tangents = {}
+
+
+def call_tangent(fn, y, items, tangents):
+    """Tangent of `y = fn(*items)` when fn is known only at run time (a variable holding a
+    function): fn's forward rule, compiled once into a function, with every operand's
+    tangent (zeros where one carries none) and the rule's defaults for the rest."""
+    if fn not in _call_tangents:
+        _call_tangents[fn] = _compile_tangent(fn)
+    return _call_tangents[fn](y, items, tangents)
+
+
+def _compile_tangent(fn):
+    from .. import runtime
+    from ..compiler.syntax import expr_text
+    from ..rules import NONDIFF, RULES  # the rule table imports this module
+    if fn in NONDIFF:
+        return lambda y, items, tangents: zero_tangent(y)
+    rule = RULES.get(fn)
+    label = getattr(fn, "__name__", repr(fn))
+    if rule is None:
+        raise TypeError(f"knetc cannot differentiate a call of {label} through a variable, "
+                        "which has no adjoint rule; call a user function by its own name, or "
+                        "give it a rule with @knetc.adjoint")
+    if rule.tangent is None:
+        raise TypeError(f"knetc cannot differentiate a call of {label} through a variable in "
+                        f"forward mode: the {rule.name} rule has no forward rule yet")
+    params = rule.signature.parameters
+    names = [rule.result] + list(params) + [p + "_dot" for p in params]
+    namespace = dict(vars(runtime))
+    namespace.update(rule.namespace or {})
+    compiled = eval(f"lambda {', '.join(names)}: {expr_text(rule.tangent)}",  # noqa: S307
+                    namespace)  # (our own rule templates)
+
+    def tangent(y, items, tangents):
+        values = rule.signature.bind(*items)
+        dots = rule.signature.bind(*tangents).arguments
+        values.apply_defaults()
+        return compiled(y, *values.arguments.values(),
+                        *(dots.get(p, 0.0) for p in params))
+    return tangent

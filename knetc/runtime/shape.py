@@ -2,13 +2,21 @@
 import numpy as np
 
 from .grads import GradList, zero_grad
+from .tangents import zero_tangent
+
+
+def method_axes(axes):
+    """The axes of `x.transpose(*axes)` as np.transpose takes them: None for no axes, the
+    tuple for `x.transpose((2, 0, 1))`."""
+    if isinstance(axes, tuple) and len(axes) == 1 and not np.isscalar(axes[0]):
+        return axes[0]  # x.transpose((2, 0, 1)), x.transpose(None)
+    return axes if axes is None or len(axes) else None
 
 
 def transpose_grad(g, axes=None):
     """Adjoint of np.transpose(x, axes) and x.transpose(*axes)."""
-    if isinstance(axes, tuple) and len(axes) == 1 and not np.isscalar(axes[0]):
-        axes = axes[0]  # x.transpose((2, 0, 1))
-    if axes is None or len(axes) == 0:
+    axes = method_axes(axes)
+    if axes is None:
         return np.transpose(g)
     return np.transpose(g, np.argsort([a % np.ndim(g) for a in axes]))
 
@@ -78,6 +86,15 @@ def reshape_grad(g, x, order="C"):
     return np.reshape(g, np.shape(x), order=order)
 
 
+def reshape_tangent(t, x, y, order="C"):
+    """Tangent of np.reshape / ravel / flatten of x read in `order`: t read the way NumPy
+    read x (for "A" and "K", by x's memory layout, which t need not share)."""
+    order = _read_order(x, order)
+    if order == "K":
+        return np.reshape(np.ravel(t)[_memory_order(x)], np.shape(y))
+    return np.reshape(t, np.shape(y), order=order)
+
+
 def _read_order(x, order):
     """The order ("C", "F" or "K") in which NumPy read x's elements for `order`."""
     raw = x if isinstance(x, np.ndarray) else getattr(x, "raw", None)  # a KnetArray's buffer
@@ -92,10 +109,17 @@ def _read_order(x, order):
 
 
 def _unravel_memory_order(g, x):
-    """g (read from x in memory order, as ravel(order="K") does) back in x's logical shape.
+    """g (read from x in memory order, as ravel(order="K") does) back in x's logical shape."""
+    out = np.empty(x.size, dtype=np.result_type(g))
+    out[_memory_order(x)] = np.ravel(g)
+    return out.reshape(x.shape)
+
+
+def _memory_order(x):
+    """The C-order positions of x's elements in the order ravel(x, order="K") reads them.
 
     A probe of integers with x's own strides numbers x's elements; raveling the probe the way
-    NumPy raveled x says where each element of g belongs."""
+    NumPy ravels x says which element comes where."""
     size, shape = x.size, x.shape
     steps = [s // x.itemsize for s in x.strides]
     if any(s % x.itemsize for s in x.strides) or any(s == 0 for s, n in zip(steps, shape)
@@ -108,9 +132,7 @@ def _unravel_memory_order(g, x):
     probe = np.lib.stride_tricks.as_strided(buffer[-low:], shape=shape,
                                             strides=[s * 8 for s in steps])
     probe[...] = np.arange(size).reshape(shape)
-    out = np.empty(size, dtype=np.result_type(g))
-    out[np.ravel(probe, order="K")] = np.ravel(g)
-    return out.reshape(shape)
+    return np.ravel(probe, order="K")
 
 
 def concatenator_grad(g, concatenator, items, i):
@@ -135,6 +157,35 @@ def concatenator_grad(g, concatenator, items, i):
         pieces.append(flat[start:start + n].reshape(np.shape(p)))
         start += n
     return pieces if single else pieces[i]
+
+
+def concatenator_tangent(concatenator, items, tangents):
+    """Tangent of `np.r_[items]` / `np.c_[items]`: the same concatenator of the items'
+    tangents (the compiler has made slices into arrays and refuses string directives)."""
+    single = len(items) == 1 and isinstance(items[0], tuple)  # np.r_[t], t a tuple
+    return concatenator[tangents[0] if single else tuple(tangents)]
+
+
+def meshgrid_tangent(tangents, copy=True, sparse=False, indexing="xy"):
+    """Tangent of np.meshgrid(*items): the same grids of the items' tangents."""
+    return np.meshgrid(*tangents, copy=copy, sparse=sparse, indexing=indexing)
+
+
+def linspace_tangent(start_dot, stop_dot, start, stop, num=50, endpoint=True, retstep=False,
+                     dtype=None, axis=0):
+    """Tangent of np.linspace(start, stop, ...): the same spread of the endpoints' tangents
+    (linspace is linear in the two together), with the step's tangent for retstep.
+
+    A tangent the forward rule left out (0.0: that endpoint carries none) is zeros shaped
+    like the endpoint, so that the samples broadcast as the primal's do. An integer dtype
+    is left out, as linspace_grad leaves it."""
+    if np.shape(start_dot) != np.shape(start):
+        start_dot = start_dot + zero_tangent(start)
+    if np.shape(stop_dot) != np.shape(stop):
+        stop_dot = stop_dot + zero_tangent(stop)
+    if dtype is not None and not np.issubdtype(dtype, np.inexact):
+        dtype = None
+    return np.linspace(start_dot, stop_dot, num, endpoint, retstep, dtype, axis)
 
 
 def linspace_grad(g, num, endpoint, retstep, axis, last):
