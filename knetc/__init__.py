@@ -10,7 +10,7 @@
     print(knetc.source(dloss))        # the generated gradient code
 """
 from .api import grad, source, value_and_grad
-from .forward import jvp
+from .forward import jvp, jvp_source
 from .derivatives import (elementwise_grad, hessian, hvp, jacfwd, jacobian, jacrev,
                           vjp)
 from .conv import conv4, pool
@@ -30,7 +30,7 @@ from .progress import progress
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacrev", "jacfwd", "hessian",
-    "hvp", "elementwise_grad", "source", "check_grads", "primitive", "adjoint",
+    "hvp", "elementwise_grad", "source", "jvp_source", "check_grads", "primitive", "adjoint",
     "stop_gradient",
     "KnetcError", "KnetcSyntaxError", "NoAdjointError", "NonScalarError", "NoGPUKernelError",
     "sigm", "relu", "sumabs2", "logp", "logsumexp", "softmax", "nll", "accuracy", "mat",

@@ -78,6 +78,18 @@ def tangent(tangents, obj, name, args, keywords=None):
     derivative = getattr(obj, "_knetc_derivative", None)
     if name == "__call__" and derivative is not None:
         return derivative.jvp(tangents[1:], args, keywords)
+    if name == "__call__" and not inspect.isfunction(getattr(type(obj), name, None)):
+        if _has_rule(obj):  # `act = np.tanh; act(x)`: the function's forward rule
+            from .runtime.index import call_tangent
+            value = obj(*args)
+            return value, call_tangent(obj, value, args, tuple(tangents[1:]))
+        if inspect.isfunction(obj):  # a function of the user's held in a variable
+            from .compiler import compile_jvp
+            compiled = _tangents.get(obj)
+            if compiled is None or compiled.stale():
+                count = len(inspect.signature(obj).parameters)
+                compiled = _tangents[obj] = compile_jvp(obj, tuple(range(count)))
+            return compiled.function(tuple(tangents[1:]), *args, **keywords)
     method = getattr(type(obj), name, None)
     if not inspect.isfunction(method):
         what = f"{type(obj).__name__}.{name}" if name != "__call__" else \
@@ -98,6 +110,13 @@ def tangent(tangents, obj, name, args, keywords=None):
         extra = tuple(zero_tangent(keywords.get(p.name, p.default)) for p in defaults)
         return compiled.function(tuple(tangents) + extra, *operands, **keywords)
     return compiled.function(tuple(tangents), *operands, **keywords)
+
+
+def _has_rule(fn):
+    try:
+        return fn in RULES or fn in NONDIFF
+    except TypeError:
+        return False
 
 
 def _tangent_forward(stack, obj, name, args, keywords):

@@ -1,7 +1,7 @@
 """Forward mode: jvp, and what is built on it (jacfwd, hvp).
 
 `knetc.jvp(f, primals, tangents)` compiles f's tangent function once (knetc/compiler/
-tangent.py) and calls it; `knetc.source(knetc.jvp, f)` hmm
+tangent.py) and calls it; `knetc.jvp_source(f)` shows the generated code.
 """
 import weakref
 
@@ -28,8 +28,10 @@ def jvp(f, primals, tangents):
     `primals` and `tangents` are tuples of the same length whose items have the same
     structure (arrays of the same shapes, lists, dicts, objects of them), as in JAX:
 
-        y, y_dot = knetc.jvp(np.sin, ...)  # no: f must be a Python function
-        y, y_dot = knetc.jvp(loss, (w, x), (w_dot, zeros_like(x)))
+        y, y_dot = knetc.jvp(loss, (w, x), (w_dot, np.zeros_like(x)))
+
+    Where f changes an argument in place (`xs[0] = ...`, `h[:, t] = ...`), the generated
+    code changes that argument's tangent the same way.
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("knetc.jvp(f, primals, tangents) takes primals and tangents as "
@@ -41,6 +43,16 @@ def jvp(f, primals, tangents):
         check_tangent(p, t, f"primals[{i}]", f"tangents[{i}]", ())
     compiled = compiled_jvp(f, tuple(range(len(primals))))
     return compiled.function(tuple(tangents), *primals)
+
+
+def jvp_source(f, argnums=None):
+    """The generated forward-mode (tangent) source of f, for all its positional arguments
+    or those in `argnums`."""
+    from .compiler.forwarding import positional_names
+    if argnums is None:
+        argnums = tuple(range(len(positional_names(f))))
+    argnums = argnums if isinstance(argnums, tuple) else (argnums,)
+    return compiled_jvp(f, argnums).text
 
 
 def check_tangent(p, t, pname, tname, path):

@@ -78,7 +78,7 @@ def check_jvp(f, args, argnums, seed=0, eps=1e-6, rtol=1e-5):
     wrt = argnums if isinstance(argnums, tuple) else (argnums,)
     tangents = tuple(random_tangent(a, rng) if i in wrt else knetc.runtime.zero_tangent(a)
                      for i, a in enumerate(args))
-    value, tangent = knetc.jvp(f, copy.deepcopy(args), tangents)
+    value, tangent = knetc.jvp(f, copy.deepcopy(args), copy.deepcopy(tangents))
     plus = f(*[moved(a, t, eps) for a, t in zip(copy.deepcopy(args), tangents)])
     minus = f(*[moved(a, t, -eps) for a, t in zip(copy.deepcopy(args), tangents)])
     numeric = (plus - minus) / (2 * eps)

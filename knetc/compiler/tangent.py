@@ -15,6 +15,7 @@ broadcast it. A call to another user function calls that function's own tangent 
 import inspect
 
 from ..rules import NONDIFF_PARAMS, RULES
+from .activity import differentiable_loads
 from .emit import HELPERS
 from .resolve import MethodCall, UserCall
 from .reverse import _mutated_root, _substitute
@@ -174,18 +175,22 @@ class Tangent:
                 "no forward rule yet", "compute this derivative in reverse mode (knetc.grad), "
                 "or define the function's rule with @knetc.adjoint")
         params = rule.signature.parameters
+        reads = names_loaded(template)
         tangents, zeros = {}, set()
         for param in params:
             arg = binding.args.get(param)
+            if param + "_dot" not in reads:  # the result does not move with it
+                zeros.add(param + "_dot")
+                items = arg if isinstance(arg, tuple) else (arg,)
+                if param not in NONDIFF_PARAMS and not _constant_to_differentiation(
+                        rule, param) and any(differentiable_loads(i) & self.active for i in items
+                                             if i is not None):
+                    raise self.resolver.uncovered(value, rule, param)
+                continue
             tangent = None if arg is None else self.of(arg)
             if tangent is None:
                 zeros.add(param + "_dot")
                 continue
-            if param + "_dot" not in names_loaded(template) and param not in NONDIFF_PARAMS:
-                if _constant_to_differentiation(rule, param):
-                    zeros.add(param + "_dot")
-                    continue
-                raise self.resolver.uncovered(value, rule, param)
             tangents[param + "_dot"] = tangent
         dots = {p + "_dot" for p in params}
         pruned, changed = _prune(copy(template), zeros, dots)
