@@ -155,7 +155,9 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
                               ctx=ast.Store()), name(args.args[0].id)) if wrt else None
     returned = out if entry and program.only_tangent else ast.Tuple(elts=[name(result), out],
                                                                      ctx=ast.Load())
-    body = ([unpack] if unpack else []) + program.comments.annotate(body, source, "") + [
+    still = [tangent.zero(p) for p in params if p in active and p not in wrt]  # `x = f(w, x)`
+    body = ([unpack] if unpack else []) + still + program.comments.annotate(
+        body, source, "") + [
         ast.Return(value=returned)]
     fn_name = program.entry_name(node.name) if entry else program.pairs[program.current][0]
     return [(fn_name, function_def(fn_name, args, body))]

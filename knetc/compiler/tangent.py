@@ -46,7 +46,7 @@ class Tangent:
                 return None
             return ast.Tuple(elts=[t if t is not None else self.zero_of(item)
                                    for t, item in zip(tangents, node)], ctx=ast.Load())
-        if not names_loaded(node) & self.active:
+        if not differentiable_loads(node) & self.active:  # `y.shape[1]`, `len(x) - 1`
             return None
         raise self.resolver._error(node, f"`{expr_text(node)}` as an operand", "assign it to a "
                                    "variable first")
