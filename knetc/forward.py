@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 
 from .compiler import compile_jvp
+from .gradleaves import has_float
 from .pytree import children, path_str
 
 _cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
@@ -41,8 +42,9 @@ def jvp(f, primals, tangents):
                          "tangents; give one tangent per primal")
     for i, (p, t) in enumerate(zip(primals, tangents)):
         check_tangent(p, t, f"primals[{i}]", f"tangents[{i}]", ())
-    compiled = compiled_jvp(f, tuple(range(len(primals))))
-    return compiled.function(tuple(tangents), *primals)
+    wrt = tuple(i for i, p in enumerate(primals) if has_float(p))  # ints: no tangent
+    compiled = compiled_jvp(f, wrt)
+    return compiled.function(tuple(tangents[i] for i in wrt), *primals)
 
 
 def jvp_source(f, argnums=None):

@@ -135,6 +135,8 @@ class Tangent:
 
     def call(self, value):
         """`f_jvp((a_dot, b_dot), a, b)` for a call of user function f; None for a primitive."""
+        if not names_loaded(value) & self.active:
+            return None
         binding = self.resolver.resolve(value)
         if isinstance(value.func, ast.Name) and value.func.id in self.resolver.locals:
             binding = MethodCall(value.func, "__call__", value.args, value.keywords)
