@@ -1586,6 +1586,39 @@ def take_labels_axis0(t, y):  # the runtime's gather of nll's tangent
     return np.sum(picked * W4)
 
 
+def join_tangent_lists(a, b):  # the tangent of `xs + ys`
+    out = knetc.runtime.join_tangent([a * 2.0], [b], [a], [b])
+    return np.sum(out[0] * W3) + np.sum(out[1] * W3)
+
+
+def sequence_tangent_tuple(x):  # the tangent of `tuple(xs)`
+    out = knetc.runtime.sequence_tangent([x, x * 2.0], [x, x], (x, x))
+    return np.sum(out[0] * W3) + np.sum(out[1] * W3)
+
+
+def sorted_tangent_keys(x):  # sorted dict keys carry no tangent
+    keys = knetc.runtime.sorted_tangent([x, x], ["b", "a"], ["a", "b"])
+    return np.sum(x * W3) + len(keys)
+
+
+def values_tangent_dict(a, b):  # the tangent of `list(d.values())`
+    out = knetc.runtime.values_tangent({"p": a, "q": b}, {"p": 1.0, "q": 2.0})
+    return np.sum(out[0] * W3) + np.sum(out[1] * W3 * out[0])
+
+
+def items_tangent_dict(a):  # the tangent of `list(d.items())`
+    out = knetc.runtime.items_tangent({"p": a}, {"p": 1.0})
+    pair = out[0]
+    return np.sum(pair[1] * W3)
+
+
+def reshape_tangent_orders(t, x):  # the tangent of np.reshape, read in C and F order
+    y = np.reshape(x, (4, 3))
+    c = knetc.runtime.reshape_tangent(t, x, y, "C")
+    f = knetc.runtime.reshape_tangent(t, x, y, "F")
+    return np.sum(c * W4x3) + np.sum(f * f * W4x3)
+
+
 def match_tangent_broadcast(t, like):  # forward mode's broadcast to the result's shape
     return np.sum(knetc.runtime.match_tangent(t, like) * W3x4)
 
@@ -2275,6 +2308,17 @@ TABLE = {
         row(pool_tangent_max, args(normal(2, 2, 4, 4), apart(2, 2, 4, 4)),
             [knetc.runtime.pool_tangent], (0, 1)),
     ],
+    "join_tangent": [row(join_tangent_lists, args(normal(3), normal(3)),
+                         [knetc.runtime.join_tangent], (0, 1))],
+    "sequence_tangent": [row(sequence_tangent_tuple, args(normal(3)),
+                             [knetc.runtime.sequence_tangent])],
+    "sorted_tangent": [row(sorted_tangent_keys, args(normal(3)),
+                           [knetc.runtime.sorted_tangent])],
+    "values_tangent": [row(values_tangent_dict, args(normal(3), normal(3)),
+                           [knetc.runtime.values_tangent], (0, 1))],
+    "items_tangent": [row(items_tangent_dict, args(normal(3)), [knetc.runtime.items_tangent])],
+    "reshape_tangent": [row(reshape_tangent_orders, args(normal(3, 4), normal(3, 4)),
+                            [knetc.runtime.reshape_tangent], (0, 1))],
     "match_tangent": [
         row(match_tangent_broadcast, args(normal(4), normal(3, 4)),
             [knetc.runtime.match_tangent], (0, 1)),

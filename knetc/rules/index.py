@@ -90,6 +90,48 @@ def get(y, mapping, key, default=None):
 nondiff(".keys", runtime.zero_tangent)
 
 
+# The helpers that forward rules call are linear in their tangent arguments; their own rows
+# let the forward code be differentiated again (Hessian-vector products). The primal
+# arguments give only structure (lengths, keys, order): constants to differentiation.
+@rule(runtime.join_tangent)
+def join_tangent(out, a_dot, b_dot, a, b):
+    da_dot = part_grad(dout, 0, len(a))
+    db_dot = part_grad(dout, len(a), len(out))
+    da = zero_grad(a)
+    db = zero_grad(b)
+    out_dot = join_tangent(a_dot_dot, b_dot_dot, a_dot, b_dot)
+
+
+@rule(runtime.sequence_tangent)
+def sequence_tangent(out, t, items, y):
+    dt = sequence_grad(dout, items)
+    ditems = zero_grad(items)
+    dy = zero_grad(y)
+    out_dot = sequence_tangent(t_dot, items, y)
+
+
+@rule(runtime.sorted_tangent)
+def sorted_tangent(out, t, items, y):
+    dt = sorted_grad(dout, items)
+    ditems = zero_grad(items)
+    dy = zero_grad(y)
+    out_dot = sorted_tangent(t_dot, items, y)
+
+
+@rule(runtime.values_tangent)
+def values_tangent(out, t, mapping):
+    dt = values_grad(dout, mapping)
+    dmapping = zero_grad(mapping)
+    out_dot = values_tangent(t_dot, mapping)
+
+
+@rule(runtime.items_tangent)
+def items_tangent(out, t, mapping):
+    dt = items_grad(dout, mapping)
+    dmapping = zero_grad(mapping)
+    out_dot = items_tangent(t_dot, mapping)
+
+
 @rule(runtime.aux_loss)
 def aux_loss(y, pair):
     dpair = add_at(dpair, pair, 0, dy)

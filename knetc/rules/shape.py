@@ -4,7 +4,7 @@
 """
 import numpy as np
 
-from .. import nn
+from .. import nn, runtime
 from . import rule
 
 # ruff: noqa: F821, F841
@@ -130,3 +130,11 @@ def split(y, ary, indices_or_sections, axis=0):
 def mat(y, x):
     dx = np.reshape(dy.T, np.shape(x))
     y_dot = np.transpose(np.reshape(x_dot, (np.shape(x)[0], -1)))
+
+
+@rule(runtime.reshape_tangent)  # (forward rules call it: its row differentiates them again)
+def reshape_tangent(out, t, x, y, order="C"):
+    dt = reshape_grad(dout, x, order)
+    dx = zero_grad(x)
+    dy = zero_grad(y)
+    out_dot = reshape_tangent(t_dot, x, y, order)
