@@ -112,8 +112,8 @@ def hvp(f, argnums=0):
         for a, t in zip(wrt, tangents):
             check_tangent(args[a], t, f"args[{a}]", "v", ())
         S_tangent = tangent_function(f, wrt)
-        grads = value_and_grad_of(S_tangent, tuple(a + 1 for a in wrt))(
-            tangents, *args, **kwargs)[1]
+        grads = value_and_grad_of(S_tangent, tuple(a + len(wrt) for a in wrt))(
+            *tangents, *args, **kwargs)[1]
         return grads if isinstance(argnums, tuple) else grads[0]
     return product
 

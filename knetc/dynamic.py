@@ -89,8 +89,12 @@ def tangent(tangents, obj, name, args, keywords=None):
             if compiled is None or compiled.stale():
                 count = len(inspect.signature(obj).parameters)
                 compiled = _tangents[obj] = compile_jvp(obj, tuple(range(count)))
-            return compiled.function(tuple(tangents[1:]), *args, **keywords)
+            return compiled.function(*tangents[1:], *args, **keywords)
     method = getattr(type(obj), name, None)
+    if not inspect.isfunction(method) and _has_rule("." + name) and not keywords:
+        from .runtime.index import call_tangent  # an array's `.sum()`: the method's rule
+        value = getattr(obj, name)(*args)
+        return value, call_tangent("." + name, value, (obj, *args), tuple(tangents))
     if not inspect.isfunction(method):
         what = f"{type(obj).__name__}.{name}" if name != "__call__" else \
             getattr(obj, "__name__", type(obj).__name__)
@@ -108,8 +112,64 @@ def tangent(tangents, obj, name, args, keywords=None):
         from .runtime.tangents import zero_tangent
         defaults = list(inspect.signature(method).parameters.values())[len(operands):]
         extra = tuple(zero_tangent(keywords.get(p.name, p.default)) for p in defaults)
-        return compiled.function(tuple(tangents) + extra, *operands, **keywords)
-    return compiled.function(tuple(tangents), *operands, **keywords)
+        return compiled.function(*tangents, *extra, *operands, **keywords)
+    return compiled.function(*tangents, *operands, **keywords)
+
+
+_rule_functions = {}
+
+
+def _rule_forward(stack, obj, name, args):
+    """Reverse mode over the tangent of a rule applied at run time (`x.sum()` where a user
+    class also has a `sum`, `act(x)` with act = np.tanh): a small function with source,
+    `(y, y_dot)` from the rule's templates, compiled like any other, then its pair run."""
+    tangents, rest = args[0], args[1:]
+    method = name != "__call__"
+    key = ("." + name if method else obj, len(rest) + method)
+    compiled = _rule_functions.get(key)
+    if compiled is None:
+        fn = _rule_function(key[0], key[1], None if method else obj)
+        compiled = _rule_functions[key] = compile_pair(fn)
+    fwd, bwd = compiled.function
+    operands = (obj, *rest) if method else rest
+    result = fwd(stack, *tangents, *operands)
+    k = len(tangents)
+
+    def reorder(stack, g):  # (obj, tangents, *args), the operands of method_jvp's call
+        grads = tuple(bwd(stack, g))
+        if method:
+            return (grads[k], grads[:k]) + grads[k + 1:]
+        return (None, grads[:k]) + grads[k:]
+
+    stack.append(reorder)
+    return result
+
+
+def _rule_function(key, count, fn):
+    """`def f(x_dot, ..., x, ...): y = x.sum(...); return y, <the rule's y_dot>` as source
+    (registered with linecache, so that knetc can read and differentiate it)."""
+    import linecache
+    import textwrap
+
+    from . import runtime
+    from .compiler.syntax import expr_text
+    rule = RULES[key]
+    params = list(rule.signature.parameters.values())
+    given, rest = params[:count], params[count:]
+    names = [p.name for p in given]
+    call = (f"{names[0]}.{key[1:]}({', '.join(names[1:])})" if isinstance(key, str)
+            else f"__fn__({', '.join(names)})")
+    text = (f"def {rule.name}_rule_jvp({', '.join([n + '_dot' for n in names] + names)}):\n"
+            + "".join(f"    {p.name} = {p.default!r}\n" for p in rest
+                      if p.default is not p.empty and p.kind is not p.VAR_POSITIONAL)
+            + f"    {rule.result} = {call}\n"
+            + f"    return {rule.result}, {expr_text(rule.tangent)}\n")
+    filename = f"<knetc rule {rule.name} #{len(_rule_functions)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = dict(vars(runtime), __fn__=fn, __name__="knetc.runtime")
+    namespace.update(rule.namespace or {})
+    exec(compile(textwrap.dedent(text), filename, "exec"), namespace)  # noqa: S102
+    return namespace[f"{rule.name}_rule_jvp"]
 
 
 def _has_rule(fn):
@@ -121,10 +181,13 @@ def _has_rule(fn):
 
 def _tangent_forward(stack, obj, name, args, keywords):
     """Reverse mode over `method_jvp(tangents, obj, name, *args)`: the forward/backward pair
-    of the method's generated tangent function, whose parameters are (tangents, obj, *args);
+    of the method's generated tangent function, whose parameters are (*tangents, obj, *args);
     the adjoints come back in the call's operand order (obj, tangents, *args)."""
     from .runtime.mutation import method_jvp
     method = getattr(type(obj), name, None)
+    if not inspect.isfunction(method) and not keywords and (
+            _has_rule("." + name) or name == "__call__" and _has_rule(obj)):
+        return _rule_forward(stack, obj, name, args)
     if getattr(obj, "_knetc_derivative", None) is not None or not inspect.isfunction(method):
         raise TypeError(f"knetc cannot differentiate the forward-mode call of "
                         f"{type(obj).__name__}.{name} again: only methods of your own "
@@ -136,11 +199,12 @@ def _tangent_forward(stack, obj, name, args, keywords):
     if compiled is None or compiled.stale():
         compiled = _pairs[jvp_fn] = compile_pair(jvp_fn)
     fwd, bwd = compiled.function
-    result = fwd(stack, tangents, obj, *rest, **keywords)
+    result = fwd(stack, *tangents, obj, *rest, **keywords)
+    k = len(tangents)
 
     def reorder(stack, g):
         grads = tuple(bwd(stack, g))
-        return (grads[1], grads[0]) + grads[2:]
+        return (grads[k], grads[:k]) + grads[k + 1:]
 
     stack.append(reorder)
     return result

@@ -44,7 +44,7 @@ def jvp(f, primals, tangents):
         check_tangent(p, t, f"primals[{i}]", f"tangents[{i}]", ())
     wrt = tuple(i for i, p in enumerate(primals) if has_float(p))  # ints: no tangent
     compiled = compiled_jvp(f, wrt)
-    return compiled.function(tuple(tangents[i] for i in wrt), *primals)
+    return compiled.function(*(tangents[i] for i in wrt), *primals)
 
 
 def jvp_source(f, argnums=None):

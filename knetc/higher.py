@@ -6,7 +6,7 @@ says what it computes in terms of a function S whose source knetc reads:
     D(*args) = value_and_grad(S, argnums)(*prefix(args), *args)     (grad keeps the gradient)
 
 For the user's own `loss`, S is `loss` and the prefix is empty. Every higher derivative
-comes from S's tangent function `S_tangent(tangents, *S's args)`, the forward-mode code
+comes from S's tangent function `S_tangent(*tangents, *S's args)`, the forward-mode code
 that knetc generates as Python (compiler/tangent.py) and so can differentiate again in
 reverse mode:
 
@@ -51,8 +51,9 @@ class Derivative:
         if not floats:
             return out
         tangent_fn = tangent_function(self.S, self.positions)
-        grads = value_and_grad_of(tangent_fn, tuple(1 + self.npre + i for i in floats))(
-            tangents, *full, **kwargs)[1]
+        grads = value_and_grad_of(tangent_fn, tuple(len(tangents) + self.npre + i
+                                                    for i in floats))(
+            *tangents, *full, **kwargs)[1]
         if self.kind == "value_and_grad":
             first = value_and_grad_of(self.S, tuple(self.npre + i for i in floats))(
                 *full, **kwargs)[1]
@@ -74,9 +75,9 @@ class Derivative:
             return value if self.kind == "value_and_grad" else value[1], zero_tangent(
                 value if self.kind == "value_and_grad" else value[1])
         tangent_fn = tangent_function(self.S, tuple(self.npre + i for i in floats))
-        shifted = tuple(1 + a for a in self.positions)
+        shifted = tuple(len(floats) + a for a in self.positions)
         slope, grads = value_and_grad_of(tangent_fn, shifted)(
-            tuple(tangents[i] for i in floats), *full, **kwargs)
+            *(tangents[i] for i in floats), *full, **kwargs)
         grads = grads if isinstance(self.argnums, tuple) else grads[0]
         if self.kind == "value_and_grad":
             return value, (slope, grads)
@@ -84,7 +85,7 @@ class Derivative:
 
 
 def tangent_function(S, argnums):
-    """S's generated tangent function `S_tangent(tangents, *args) -> tangent out`."""
+    """S's generated tangent function `S_tangent(*tangents, *args) -> tangent out`."""
     from .compiler import compile_jvp
     per = _tangents.setdefault(S, {})
     compiled = per.get(argnums)
@@ -115,7 +116,7 @@ def of_derivative(D, argnums, pick, kind, make):
 
     def prefix(args):
         outer = inner(args)
-        return ((_seed((outer + tuple(args))[D.argnums]),),) + outer
+        return (_seed((outer + tuple(args))[D.argnums]),) + outer
 
     npre = D.npre + 1
     shifted = tuple(a + npre for a in argnums) if isinstance(argnums, tuple) else argnums + npre

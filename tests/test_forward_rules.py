@@ -109,8 +109,8 @@ def check_hvp(f, args, argnums, seed=0, eps=1e-5, rtol=1e-4):
     rng = np.random.default_rng(seed)
     wrt = argnums if isinstance(argnums, tuple) else (argnums,)
     v = tuple(random_tangent(args[a], rng) for a in wrt)
-    product = knetc.hvp(f, argnums)(*copy.deepcopy(args),
-                                    v if isinstance(argnums, tuple) else v[0])
+    product = knetc.hvp(f, argnums)(*copy.deepcopy(args), copy.deepcopy(
+        v if isinstance(argnums, tuple) else v[0]))
     gradient = knetc.grad(f, argnums)
 
     def at(step):

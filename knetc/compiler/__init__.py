@@ -138,7 +138,7 @@ def transform(program, fn, wrt, entry, mutated=(), unread=False):
 
 def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
     """Generate the tangent (forward-mode) function of `fn` for the parameters `wrt`:
-    `fn_jvp(tangents, *args) -> (result, result_dot)`, `tangents` one per name in `wrt`."""
+    `fn_jvp(*tangents, *args) -> (result, result_dot)`, one tangent per name in `wrt`."""
     source, node, params, namer, resolver, _, result, active = normalize(
         program, fn, wrt, entry)
     tangent = Tangent(namer, resolver, active, program)
@@ -148,15 +148,13 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
     out = (name(tangent.dot(result)) if result in active else
            namer.call("zero_tangent", [name(result)]))
     args = _without_defaults(node.args)
-    args.args = [name(namer.fresh("tangents"), store=True)] + args.args
+    args.args = [name(tangent.dot(p), store=True) for p in wrt] + args.args  # tangents first
     for a in args.args:
         a.ctx = ast.Param()
-    unpack = assign(ast.Tuple(elts=[name(tangent.dot(p), store=True) for p in wrt],
-                              ctx=ast.Store()), name(args.args[0].id)) if wrt else None
     returned = out if entry and program.only_tangent else ast.Tuple(elts=[name(result), out],
                                                                      ctx=ast.Load())
     still = [tangent.zero(p) for p in params if p in active and p not in wrt]  # `x = f(w, x)`
-    body = ([unpack] if unpack else []) + still + program.comments.annotate(
+    body = still + program.comments.annotate(
         body, source, "") + [
         ast.Return(value=returned)]
     fn_name = program.entry_name(node.name) if entry else program.pairs[program.current][0]
@@ -171,8 +169,8 @@ class TangentProgram(Program):
 
 
 def compile_jvp(fn, argnums, self_type=None, only_tangent=False):
-    """Compile `fn_jvp(tangents, *args) -> (value, tangent)` for positional `argnums`; with
-    `only_tangent`, `fn_tangent(tangents, *args) -> tangent` (what an HVP differentiates)."""
+    """Compile `fn_jvp(*tangents, *args) -> (value, tangent)` for positional `argnums`; with
+    `only_tangent`, `fn_tangent(*tangents, *args) -> tangent` (what an HVP differentiates)."""
     program = TangentProgram(fn, argnums, transform_tangent)
     program.self_type = self_type
     program.only_tangent = only_tangent

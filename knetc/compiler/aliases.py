@@ -330,6 +330,12 @@ class _Aliases:
 
     def mutate(self, var, stmt, state):
         others = state.shared.get(var, set()) - {var}
+        held = others & set(self.params) - {var}
+        if held and not self.entry:  # the caller reads its argument after the call
+            self.refuse(stmt, f"mutating `{var}` here: its object is also held by the "
+                        f"parameter `{sorted(held)[0]}`, which the caller may read after "
+                        "this call", f"mutate through the parameter itself (`{sorted(held)[0]}"
+                        "[0][1] = v`), or return the new value")
         if UNKNOWN in others or self.read_later(others, stmt):
             self.refuse(stmt, f"mutating `{var}` here: its object is also held by another "
                         "variable or container",

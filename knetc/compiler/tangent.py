@@ -111,7 +111,7 @@ class Tangent:
             return [s]
         if isinstance(value, ast.Call):
             new = self.call(value)
-            if new is not None:  # y, y_dot = f_jvp((a_dot,), a)
+            if new is not None:  # y, y_dot = f_jvp(a_dot, a)
                 target = ast.Tuple(elts=[name(var, store=True), name(self.dot(var), store=True)],
                                    ctx=ast.Store())
                 return [assign(target, new)]
@@ -134,7 +134,7 @@ class Tangent:
                 assign(var, name(fresh)), assign(self.dot(var), name(self.dot(fresh)))]
 
     def call(self, value):
-        """`f_jvp((a_dot, b_dot), a, b)` for a call of user function f; None for a primitive."""
+        """`f_jvp(a_dot, b_dot, a, b)` for a call of user function f; None for a primitive."""
         if not names_loaded(value) & self.active:
             return None
         binding = self.resolver.resolve(value)
@@ -152,8 +152,8 @@ class Tangent:
         wrt = [p for p, arg in binding.args.items()
                if isinstance(arg, ast.Name) and arg.id in self.active]
         jvp_name = self.program.request(binding.fn, wrt)[0]
-        tangents = ast.Tuple(elts=[self.of(binding.args[p]) for p in wrt], ctx=ast.Load())
-        return ast.Call(func=name(jvp_name), args=[tangents] + list(binding.call.args),
+        tangents = [self.of(binding.args[p]) for p in wrt]
+        return ast.Call(func=name(jvp_name), args=tangents + list(binding.call.args),
                         keywords=list(binding.call.keywords))
 
     # rules ------------------------------------------------------------------------------
