@@ -123,8 +123,8 @@ def _rule_forward(stack, obj, name, args):
     """Reverse mode over the tangent of a rule applied at run time (`x.sum()` where a user
     class also has a `sum`, `act(x)` with act = np.tanh): a small function with source,
     `(y, y_dot)` from the rule's templates, compiled like any other, then its pair run."""
-    tangents, rest = args[0], args[1:]
     method = name != "__call__"
+    tangents, rest = args[0][0 if method else 1:], args[1:]  # (no tangent for a function)
     key = ("." + name if method else obj, len(rest) + method)
     compiled = _rule_functions.get(key)
     if compiled is None:
@@ -139,7 +139,7 @@ def _rule_forward(stack, obj, name, args):
         grads = tuple(bwd(stack, g))
         if method:
             return (grads[k], grads[:k]) + grads[k + 1:]
-        return (None, grads[:k]) + grads[k:]
+        return (None, (None,) + grads[:k]) + grads[k:]
 
     stack.append(reorder)
     return result
