@@ -20,8 +20,21 @@ MODULES = ["test_corpus_arith", "test_corpus_containers", "test_corpus_control",
            "test_corpus_index", "test_corpus_knet", "test_corpus_numpy", "test_calls",
            "test_recursion", "test_closures", "test_mutation", "test_objects"]
 
-# row id -> (the mode that refuses it, a piece of the message)
-REFUSED = {}
+# row id -> (the mode that refuses it, a piece of the message). All four change an element
+# of a nested list in place (`grid[0][1] = v`): the forward-mode code names the inner list
+# (`grid_0 = grid[0]; grid_0[1] = v`), and reverse mode refuses mutating a list another
+# holds, as it does in the user's own code.
+NESTED = "mutating `.*` here: its object is also held by another variable or container " \
+    r"\(in the forward-mode code of this line"
+REFUSED = {
+    "mutation/nested_set_on_passed": ("hvp", NESTED),
+    "mutation/layer_dict_in_list": ("hvp", NESTED),
+    "mutation/built_nested_list": ("hvp", NESTED),
+    "mutation/built_list_of_lists": ("hvp", NESTED),
+}
+# Rows whose point sits on a kink of the gradient: relu(0) after the first layer feeds the
+# second, so central differences of the gradient straddle the kink. jvp only.
+KINKS = {"closures/through_variable_loop_relu"}
 
 
 def _rows():
@@ -54,6 +67,8 @@ def test_jvp_of_corpus_program(request, f, build, argnums):
 @pytest.mark.parametrize("f, build, argnums", ROWS)
 def test_hvp_of_corpus_program(request, f, build, argnums):
     name = request.node.callspec.id
+    if name in KINKS:
+        pytest.skip("the gradient has a kink at this point: no second derivative")
     if name in REFUSED:
         with pytest.raises(knetc.KnetcError, match=REFUSED[name][1]):
             check_hvp(f, _args(request, build), argnums)

@@ -343,8 +343,8 @@ class _Aliases:
                         "storing it, or copy first (`row = list(grid[0])`)")
 
     def refuse(self, stmt, what, hint):
-        raise KnetcSyntaxError(f"knetc cannot differentiate {what}", self.source.filename,
-                               stmt.lineno, self.source.line(stmt.lineno),
+        raise KnetcSyntaxError(*self.source.where(stmt.lineno,
+                                                  f"knetc cannot differentiate {what}"),
                                hint=f"Instead: {hint}.")
 
 

@@ -364,8 +364,8 @@ class Resolver:
 
     def _error(self, node, what, hint):
         lineno = getattr(node, "lineno", None)
-        return NoAdjointError(f"knetc cannot differentiate {what}", self.source.filename,
-                              lineno, self.source.line(lineno), hint=f"Instead: {hint}.")
+        return NoAdjointError(*self.source.where(lineno, f"knetc cannot differentiate {what}"),
+                              hint=f"Instead: {hint}.")
 
 
 def user_function(fn, func):

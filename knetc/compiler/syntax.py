@@ -44,6 +44,17 @@ class FunctionSource:
         self.filename = filename
         self.lines = lines  # the file's lines, for quoting in errors
 
+    def where(self, lineno, what):
+        """(what, file, line, its code) for an error at `lineno`; in code knetc generated (a
+        second derivative differentiates forward-mode code), at the user's line it came
+        from."""
+        from .emit import LOCATIONS
+        at = LOCATIONS.get(self.filename, {}).get(lineno)
+        if at is None:
+            return what, self.filename, lineno, self.line(lineno)
+        return (what + " (in the forward-mode code of this line, differentiated again for a "
+                "second derivative)", *at)
+
     def line(self, lineno):
         if lineno and 0 < lineno <= len(self.lines):
             return self.lines[lineno - 1].rstrip("\n")
