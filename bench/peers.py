@@ -130,11 +130,10 @@ def torch_system(model, threads):
             "torch.compile": (lambda: torch.autograd.grad(compiled(w, *data), w), to_numpy)}
 
 
-def jax_system(model, threads):
+def jax_ops():
     import jax
     import jax.numpy as jnp
-    jax.config.update("jax_platforms", "cpu")
-    o = SimpleNamespace(
+    return SimpleNamespace(
         sum=jnp.sum, relu=jax.nn.relu, sigm=jax.nn.sigmoid, tanh=jnp.tanh,
         logp=lambda x, axis: jax.nn.log_softmax(x, axis=axis),
         hcat=lambda xs: jnp.concatenate(xs, axis=1),
@@ -142,6 +141,13 @@ def jax_system(model, threads):
         pool=lambda x: jax.lax.reduce_window(x, np.float32(-np.inf), jax.lax.max, (1, 1, 2, 2),
                                              (1, 1, 2, 2), "VALID"),
         mat=lambda x: x.reshape(x.shape[0], -1).T)
+
+
+def jax_system(model, threads):
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_platforms", "cpu")
+    o = jax_ops()
     g = jax.jit(jax.grad(loss_with(o, model.name)))
     w = jax.tree_util.tree_map(jnp.asarray, model.w)
     data = jax.tree_util.tree_map(jnp.asarray, list(model.args()[1:]))

@@ -3,8 +3,10 @@
 A one-hidden-layer network predicts house prices (the UCI data of housing.py). Each Newton
 step solves (H + damping I) p = -g by a few conjugate-gradient iterations, where every
 product H v is `knetc.hvp(loss)(w, x, y, v)`: reverse mode over the forward-mode code knetc
-generates from `loss`, never the Hessian itself. The same number of SGD steps runs beside
-it, from the same start, and both losses are printed per step.
+generates from `loss`, never the Hessian itself. The damping adapts as Levenberg and
+Marquardt's does: a step that raises the loss is not taken and the damping grows, one that
+lowers it is taken and the damping shrinks. The same number of SGD steps runs beside it,
+from the same start, and both losses are printed per step.
 
     python examples/newton.py                    # 10 steps of each
     python examples/newton.py --steps 20 --hidden 32 --cg-iters 20
@@ -84,8 +86,9 @@ def main(argv=None):
     parser.add_argument("--cg-iters", type=int, default=10,
                         help="conjugate-gradient iterations (H v products) per Newton step")
     parser.add_argument("--damping", type=float, default=1.0,
-                        help="added to the Hessian's diagonal (Levenberg-Marquardt style)")
-    parser.add_argument("--lr", type=float, default=0.05, help="SGD learning rate")
+                        help="initial damping, added to the Hessian's diagonal and adapted "
+                             "after every step (Levenberg-Marquardt)")
+    parser.add_argument("--lr", type=float, default=0.02, help="SGD learning rate")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the initial weights")
     parser.add_argument("--data", default=os.environ.get("KNETC_HOUSING", DEFAULT_DATA),
                         help="housing.data (default: examples/data/housing.data, or "
@@ -107,10 +110,15 @@ def main(argv=None):
     sgd = [wi.copy() for wi in newton]
     print(f"{'step':>4}  {'Newton-CG loss':>14}  {'SGD loss':>10}")
     print(f"{0:4d}  {loss(newton, x, y):14.4f}  {loss(sgd, x, y):10.4f}")
+    damping = args.damping
     for step in range(1, args.steps + 1):
-        _, g = lossgradient(newton, x, y)
-        p = conjugate_gradient(newton, x, y, g, args.damping, args.cg_iters)
-        newton = [wi + pi for wi, pi in zip(newton, p)]
+        value, g = lossgradient(newton, x, y)
+        p = conjugate_gradient(newton, x, y, g, damping, args.cg_iters)
+        trial = [wi + pi for wi, pi in zip(newton, p)]
+        if loss(trial, x, y) < value:
+            newton, damping = trial, max(damping / 2, 1e-4)
+        else:  # too long a step for the local quadratic model: trust it less
+            damping *= 4
         _, g = lossgradient(sgd, x, y)
         sgd = [wi - args.lr * gi for wi, gi in zip(sgd, g)]
         print(f"{step:4d}  {loss(newton, x, y):14.4f}  {loss(sgd, x, y):10.4f}", flush=True)

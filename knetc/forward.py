@@ -30,6 +30,10 @@ def jvp(f, primals, tangents):
     structure (arrays of the same shapes, lists, dicts, objects of them), as in JAX:
 
         y, y_dot = knetc.jvp(loss, (w, x), (w_dot, np.zeros_like(x)))
+        y, y_dot = knetc.jvp(loss, (w, x), (w_dot, None))   # the same, x held still
+
+    A tangent given as None (knetc's extension of JAX's convention) holds that argument
+    still, and the generated code then computes no terms for it.
 
     Where f changes an argument in place (`xs[0] = ...`, `h[:, t] = ...`), the generated
     code changes that argument's tangent the same way.
@@ -41,8 +45,10 @@ def jvp(f, primals, tangents):
         raise ValueError(f"knetc.jvp got {len(primals)} primals but {len(tangents)} "
                          "tangents; give one tangent per primal")
     for i, (p, t) in enumerate(zip(primals, tangents)):
-        check_tangent(p, t, f"primals[{i}]", f"tangents[{i}]", ())
-    wrt = tuple(i for i, p in enumerate(primals) if has_float(p))  # ints: no tangent
+        if t is not None:
+            check_tangent(p, t, f"primals[{i}]", f"tangents[{i}]", ())
+    wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))  # None, ints: held
+                if t is not None and has_float(p))                     # still
     compiled = compiled_jvp(f, wrt)
     return compiled.function(*(tangents[i] for i in wrt), *primals)
 
