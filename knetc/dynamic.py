@@ -91,10 +91,10 @@ def tangent(tangents, obj, name, args, keywords=None):
                 compiled = _tangents[obj] = compile_jvp(obj, tuple(range(count)))
             return compiled.function(*tangents[1:], *args, **keywords)
     method = getattr(type(obj), name, None)
-    if not inspect.isfunction(method) and _has_rule("." + name) and not keywords:
+    if not inspect.isfunction(method) and _has_rule("." + name):
         from .runtime.index import call_tangent  # an array's `.sum()`: the method's rule
-        value = getattr(obj, name)(*args)
-        return value, call_tangent("." + name, value, (obj, *args), tuple(tangents))
+        value = getattr(obj, name)(*args, **keywords)
+        return value, call_tangent("." + name, value, (obj, *args), tuple(tangents), keywords)
     if not inspect.isfunction(method):
         what = f"{type(obj).__name__}.{name}" if name != "__call__" else \
             getattr(obj, "__name__", type(obj).__name__)

@@ -100,6 +100,9 @@ Environment:
 * ``KNETC_RANDOM_FEATURES``: which construct families to generate, comma-separated
   (``views,decorators,shared,unread,objects,methods,shadowed,intleaves,namedtuples,
   rebinding,singular``); unset or ``all``: every family; ``base``: none (the grammar alone).
+* ``KNETC_RANDOM_MODES``: what is checked of every program, comma-separated: ``grad``
+  (always), ``jvp`` (knetc.jvp's tangent against <gradient, v>), ``hvp`` (knetc.hvp against
+  central differences of the gradient, for programs without singular points). Default: all.
 * ``KNETC_RANDOM_STRICT_REFUSALS``: ``1`` fails on every refusal. By default (``0``) a
   refusal whose message is in ``REFUSED_MESSAGES`` (knetc's documented alias check of
   in-place operators and of lists held twice) counts as a pass: knetc's check is
@@ -137,10 +140,12 @@ import random_objects as obj
 
 import knetc
 from knetc import logp, logsumexp, relu, sigm
+from test_forward_rules import leaves, moved, random_tangent
 
 EXAMPLES = int(os.environ.get("KNETC_RANDOM_EXAMPLES", "60"))
 _SEED = os.environ.get("KNETC_RANDOM_SEED", "").strip()
 _STRICT_REFUSALS = os.environ.get("KNETC_RANDOM_STRICT_REFUSALS", "0") != "0"
+_MODES = set(os.environ.get("KNETC_RANDOM_MODES", "grad,jvp,hvp").split(","))
 _SHRINK = os.environ.get("KNETC_RANDOM_SHRINK", "0" if os.environ.get("CI") else "1") != "0"
 
 _LIMIT = 10.0     # an assigned value whose magnitude bound exceeds this is squashed
@@ -1489,7 +1494,41 @@ def check_args(loss, linear, args, expected=None, vg=None):
     with np.errstate(all="ignore"):
         knetc.check_grads(lambda *a: linear(*fresh(a)), *args, argnums=argnums,
                           grad_fn=lambda *a: vg(*fresh(a))[1])
+        if "jvp" in _MODES or "hvp" in _MODES:
+            check_higher(loss, args, vg, grads, smooth=linear is loss)
     return vg
+
+
+def check_higher(loss, args, vg, grads, smooth):
+    """Forward mode and second order on the same program: knetc.jvp's value is Python's and
+    its tangent is <gradient, v> (the gradient just checked against finite differences,
+    kinks included, which the forward rules take as the reverse rules do); where the program
+    has no singular point, knetc.hvp matches central differences of that gradient."""
+    fresh = lambda a: copy.deepcopy(a)
+    rng = np.random.default_rng(0)
+    v = tuple(random_tangent(a, rng) for a in args)
+    if "jvp" in _MODES:
+        value, tangent = knetc.jvp(loss, fresh(args), fresh(v))
+        assert float(value) == float(loss(*fresh(args))), "jvp's value differs from Python's"
+        dot = sum(float(np.sum(g * t)) for gs, ts in zip(grads, v)
+                  for g, t in zip(leaves(gs), leaves(ts)))
+        assert abs(tangent - dot) <= 1e-9 * (abs(dot) + 1) * (1 + max(
+            float(np.max(np.abs(leaf))) if leaf.size else 0.0
+            for gs in grads for leaf in leaves(gs))), (
+            f"jvp's tangent {tangent!r} differs from <gradient, v> = {dot!r}")
+    if "hvp" in _MODES and smooth:
+        argnums = tuple(range(len(args)))
+        product = knetc.hvp(loss, argnums)(*fresh(args), fresh(v))
+        eps = 1e-5
+        plus = vg(*[moved(a, t, eps) for a, t in zip(fresh(args), v)])[1]
+        minus = vg(*[moved(a, t, -eps) for a, t in zip(fresh(args), v)])[1]
+        got = np.concatenate([np.ravel(x) for p in product for x in leaves(p)] or [[0.0]])
+        want = np.concatenate([np.ravel((a - b) / (2 * eps)) for p, m in zip(plus, minus)
+                               for a, b in zip(leaves(p), leaves(m))] or [[0.0]])
+        assert got.shape == want.shape
+        assert np.linalg.norm(got - want) <= 1e-4 * np.linalg.norm(want) + 1e-6, (
+            f"hvp differs from differences of the gradient by "
+            f"{np.linalg.norm(got - want):.3g} (norm {np.linalg.norm(want):.3g})")
 
 
 def tolerated_refusal(exc):

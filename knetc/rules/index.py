@@ -87,7 +87,8 @@ def get(y, mapping, key, default=None):
     y_dot = mapping_dot[key] if key in mapping else zero_tangent(y)
 
 
-nondiff(".keys", runtime.zero_tangent)
+nondiff(".keys", runtime.zero_tangent, runtime.check_in_place)  # (the last two: in generated
+#                                                                  code differentiated again)
 
 
 # The helpers that forward rules call are linear in their tangent arguments; their own rows

@@ -119,13 +119,13 @@ def items_tangent(t, mapping):
 _call_tangents = {}
 
 
-def call_tangent(fn, y, items, tangents):
+def call_tangent(fn, y, items, tangents, keywords=None):
     """Tangent of `y = fn(*items)` when fn is known only at run time (a variable holding a
     function): fn's forward rule, compiled once into a function, with every operand's
     tangent (zeros where one carries none) and the rule's defaults for the rest."""
     if fn not in _call_tangents:
         _call_tangents[fn] = _compile_tangent(fn)
-    return _call_tangents[fn](y, items, tangents)
+    return _call_tangents[fn](y, items, tangents, keywords or {})
 
 
 def _compile_tangent(fn):
@@ -133,7 +133,7 @@ def _compile_tangent(fn):
     from ..compiler.syntax import expr_text
     from ..rules import NONDIFF, RULES  # the rule table imports this module
     if fn in NONDIFF:
-        return lambda y, items, tangents: zero_tangent(y)
+        return lambda y, items, tangents, keywords: zero_tangent(y)
     rule = RULES.get(fn)
     label = getattr(fn, "__name__", repr(fn))
     if rule is None:
@@ -150,8 +150,8 @@ def _compile_tangent(fn):
     compiled = eval(f"lambda {', '.join(names)}: {expr_text(rule.tangent)}",  # noqa: S307
                     namespace)  # (our own rule templates)
 
-    def tangent(y, items, tangents):
-        values = rule.signature.bind(*items)
+    def tangent(y, items, tangents, keywords):  # keywords: constants (axis=, keepdims=)
+        values = rule.signature.bind(*items, **keywords)
         dots = rule.signature.bind(*tangents).arguments
         values.apply_defaults()
         return compiled(y, *values.arguments.values(),
