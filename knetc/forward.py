@@ -47,6 +47,9 @@ def jvp(f, primals, tangents):
     for i, (p, t) in enumerate(zip(primals, tangents)):
         if t is not None:
             check_tangent(p, t, f"primals[{i}]", f"tangents[{i}]", ())
+    derivative = getattr(f, "_knetc_derivative", None)
+    if derivative is not None:  # jvp of a gradient: forward over reverse (knetc.higher)
+        return derivative.jvp(tuple(tangents), tuple(primals), {})
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))  # None, ints: held
                 if t is not None and has_float(p))                     # still
     compiled = compiled_jvp(f, wrt)

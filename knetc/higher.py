@@ -69,7 +69,7 @@ class Derivative:
         arguments, which is the Hessian times the direction (forward over reverse, as
         reverse over forward)."""
         full = self.prefix(args) + tuple(args)
-        floats = [i for i, a in enumerate(args) if has_float(a)]
+        floats = [i for i, a in enumerate(args) if has_float(a) and tangents[i] is not None]
         value = value_and_grad_of(self.S, self.argnums)(*full, **kwargs)
         if not floats:
             return value if self.kind == "value_and_grad" else value[1], zero_tangent(

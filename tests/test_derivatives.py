@@ -252,3 +252,36 @@ def test_has_aux():
 def test_has_aux_needs_a_pair():
     with pytest.raises(TypeError, match=r"must return a pair \(loss, aux\)"):
         knetc.grad(tanh, has_aux=True)(0.5)
+
+
+def test_jvp_of_a_gradient_is_the_hessian_times_the_direction():
+    rng = np.random.default_rng(8)
+    w, x, v = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 4))
+    value, tangent = knetc.jvp(dmlp, (w, x), (v, None))  # forward over reverse
+    np.testing.assert_allclose(value, dmlp(w, x), rtol=1e-12)
+    np.testing.assert_allclose(tangent, (dmlp(w + EPS * v, x) - dmlp(w - EPS * v, x)) / (2 * EPS),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_grad_of_value_and_grad_is_refused():
+    with pytest.raises(knetc.KnetcError, match="its result is not one scalar"):
+        knetc.grad(knetc.value_and_grad(cube))
+
+
+def mutates_through_a_part(pair, w):
+    s = pair[0]
+    s[0] = np.tanh(w @ s[0])
+    return s[0]
+
+
+def calls_a_mutating_helper(pair, w):
+    y = mutates_through_a_part(pair, w)
+    return np.sum(y) + np.sum(pair[0][0] * 2.0)
+
+
+def test_mutating_a_part_of_a_parameter_in_a_helper_is_refused():
+    # was a silently wrong gradient: the caller reads pair[0][0] after the helper changed it
+    pair, w = ([np.ones(3)], 1.0), np.eye(3) * 0.5
+    with pytest.raises(knetc.KnetcSyntaxError, match="also held by the parameter `pair`") as info:
+        knetc.grad(calls_a_mutating_helper, (0, 1))(pair, w)
+    assert info.value.filename == __file__
