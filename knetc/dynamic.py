@@ -119,16 +119,17 @@ def tangent(tangents, obj, name, args, keywords=None):
 _rule_functions = {}
 
 
-def _rule_forward(stack, obj, name, args):
+def _rule_forward(stack, obj, name, args, keywords=None):
     """Reverse mode over the tangent of a rule applied at run time (`x.sum()` where a user
     class also has a `sum`, `act(x)` with act = np.tanh): a small function with source,
     `(y, y_dot)` from the rule's templates, compiled like any other, then its pair run."""
     method = name != "__call__"
     tangents, rest = args[0][0 if method else 1:], args[1:]  # (no tangent for a function)
-    key = ("." + name if method else obj, len(rest) + method)
+    keywords = tuple(sorted((keywords or {}).items()))  # constants: `x.sum(axis=0)`
+    key = ("." + name if method else obj, len(rest) + method, repr(keywords))
     compiled = _rule_functions.get(key)
     if compiled is None:
-        fn = _rule_function(key[0], key[1], None if method else obj)
+        fn = _rule_function(key[0], key[1], None if method else obj, dict(keywords))
         compiled = _rule_functions[key] = compile_pair(fn)
     fwd, bwd = compiled.function
     operands = (obj, *rest) if method else rest
@@ -145,7 +146,7 @@ def _rule_forward(stack, obj, name, args):
     return result
 
 
-def _rule_function(key, count, fn):
+def _rule_function(key, count, fn, keywords):
     """`def f(x_dot, ..., x, ...): y = x.sum(...); return y, <the rule's y_dot>` as source
     (registered with linecache, so that knetc can read and differentiate it)."""
     import linecache
@@ -157,11 +158,13 @@ def _rule_function(key, count, fn):
     params = list(rule.signature.parameters.values())
     given, rest = params[:count], params[count:]
     names = [p.name for p in given]
-    call = (f"{names[0]}.{key[1:]}({', '.join(names[1:])})" if isinstance(key, str)
+    passed = names[1:] + [f"{k}={k}" for k in keywords]
+    call = (f"{names[0]}.{key[1:]}({', '.join(passed)})" if isinstance(key, str)
             else f"__fn__({', '.join(names)})")
     text = (f"def {rule.name}_rule_jvp({', '.join([n + '_dot' for n in names] + names)}):\n"
-            + "".join(f"    {p.name} = {p.default!r}\n" for p in rest
-                      if p.default is not p.empty and p.kind is not p.VAR_POSITIONAL)
+            + "".join(f"    {p.name} = {keywords.get(p.name, p.default)!r}\n" for p in rest
+                      if (p.default is not p.empty or p.name in keywords)
+                      and p.kind is not p.VAR_POSITIONAL)
             + f"    {rule.result} = {call}\n"
             + f"    return {rule.result}, {expr_text(rule.tangent)}\n")
     filename = f"<knetc rule {rule.name} #{len(_rule_functions)}>"
@@ -185,9 +188,9 @@ def _tangent_forward(stack, obj, name, args, keywords):
     the adjoints come back in the call's operand order (obj, tangents, *args)."""
     from .runtime.mutation import method_jvp
     method = getattr(type(obj), name, None)
-    if not inspect.isfunction(method) and not keywords and (
-            _has_rule("." + name) or name == "__call__" and _has_rule(obj)):
-        return _rule_forward(stack, obj, name, args)
+    if not inspect.isfunction(method) and (
+            _has_rule("." + name) or name == "__call__" and _has_rule(obj) and not keywords):
+        return _rule_forward(stack, obj, name, args, keywords)
     if getattr(obj, "_knetc_derivative", None) is not None or not inspect.isfunction(method):
         raise TypeError(f"knetc cannot differentiate the forward-mode call of "
                         f"{type(obj).__name__}.{name} again: only methods of your own "

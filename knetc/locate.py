@@ -11,6 +11,11 @@ def user_location(exc):
         if table is not None:
             found = table.get(tb.tb_lineno, found)
         tb = tb.tb_next
+    for _ in range(8):  # code generated from generated code (a higher derivative): on to
+        table = LOCATIONS.get(found[0]) if found is not None else None  # the user's line
+        if table is None or table.get(found[1]) is None:
+            break
+        found = table[found[1]]
     return found
 
 

@@ -144,8 +144,9 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
     tangent = Tangent(namer, resolver, active, program)
     for p in wrt:  # the parameters' tangents get the plain names
         tangent.dot(p)
+    still = tangent.start_none(node.body, [p for p in params if p in active and p not in wrt])
     body = tangent.block(node.body)
-    out = (name(tangent.dot(result)) if result in active else
+    out = (tangent.of(name(result)) if result in active else
            namer.call("zero_tangent", [name(result)]))
     args = _without_defaults(node.args)
     args.args = [name(tangent.dot(p), store=True) for p in wrt] + args.args  # tangents first
@@ -153,7 +154,6 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
         a.ctx = ast.Param()
     returned = out if entry and program.only_tangent else ast.Tuple(elts=[name(result), out],
                                                                      ctx=ast.Load())
-    still = [tangent.zero(p) for p in params if p in active and p not in wrt]  # `x = f(w, x)`
     body = still + program.comments.annotate(
         body, source, "") + [
         ast.Return(value=returned)]

@@ -29,6 +29,44 @@ class Tangent:
         self.active = active
         self.program = program  # asked for the tangent function of each called function
         self.names = {}
+        self.none = set()  # variables whose tangent may be None at run time: zero, not made
+
+    def start_none(self, body, names):
+        """Give the parameters `names` (active, but not differentiated: `x` in
+        `x = relu(w @ x)`) the tangent None instead of an array of zeros, so that the terms
+        they would feed are skipped at run time (`if x_dot is None:`); returns the
+        statements. Which other tangents may then be None is found by a fixpoint."""
+        self.none = set(names)
+        changed = True
+        while changed:
+            changed = False
+            for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+                if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)):
+                    continue
+                var, value = stmt.targets[0].id, stmt.value
+                if var in self.none or var not in self.active:
+                    continue
+                if isinstance(value, ast.Name) and value.id in self.none or \
+                        self.rule_is_zero_without_none(value):
+                    self.none.add(var)
+                    changed = True
+        return [assign(self.dot(n), const(None)) for n in names]
+
+    def rule_is_zero_without_none(self, value):
+        if isinstance(value, ast.Call) and not names_loaded(value) & self.active:
+            return False
+        try:
+            binding = self.resolver.resolve(value) if not isinstance(value, ast.Name) else None
+        except Exception:
+            return False
+        if binding is None or not hasattr(binding, "rule") or binding.rule.tangent is None:
+            return False
+        zeros = set()
+        for param, arg in binding.args.items():
+            if not isinstance(arg, ast.Name) or arg.id not in self.active or arg.id in self.none:
+                zeros.add(param + "_dot")
+        dots = {p + "_dot" for p in binding.rule.signature.parameters}
+        return _prune(copy(binding.rule.tangent), zeros, dots)[0] is None
 
     def dot(self, var):
         """The tangent variable of `var`: `x_dot` for `x`, the same name every time."""
@@ -39,6 +77,9 @@ class Tangent:
     def of(self, node):
         """The tangent of an operand as an expression, or None if it carries none."""
         if isinstance(node, ast.Name):
+            if node.id in self.none:  # zeros where it is None (a container, a call needs it)
+                return ast.IfExp(test=_is_none(self.dot(node.id)), body=self.zero_of(node),
+                                 orelse=name(self.dot(node.id)))
             return name(self.dot(node.id)) if node.id in self.active else None
         if isinstance(node, tuple):  # *items: every item's tangent, zeros where none
             tangents = [self.of(item) for item in node]
@@ -94,6 +135,11 @@ class Tangent:
         """`s[i] = v` and `s.append(v)`, done to the tangent of `s` too."""
         if root not in self.active:
             return [s]
+        if root in self.none:  # made before it is changed in place
+            return [assign(self.dot(root), self.of(name(root)))] + self.mutation_of(s, root)
+        return self.mutation_of(s, root)
+
+    def mutation_of(self, s, root):
         if isinstance(s, ast.Assign):
             value = s.value
             target = copy(s.targets[0])
@@ -117,6 +163,8 @@ class Tangent:
                                    ctx=ast.Store())
                 return [assign(target, new)]
         if isinstance(value, ast.Name):
+            if value.id in self.none:
+                return [s, assign(self.dot(var), name(self.dot(value.id)))]
             tangent = self.of(value)
             return [s, assign(self.dot(var), tangent) if tangent is not None else self.zero(var)]
         if not names_loaded(value) & self.active:
@@ -125,14 +173,38 @@ class Tangent:
         if binding is None:  # comparisons, argmax, shapes: constants to differentiation
             return [s, self.zero(var)]
         if var not in names_loaded(value):
-            tangent = self.rule(value, binding, name(var))
-            return [s, assign(self.dot(var), tangent) if tangent is not None else self.zero(var)]
+            return [s] + self.tangent_of(var, value, binding, var)
         fresh = self.namer.fresh(var)  # `h = np.tanh(h)`: the rule reads the old h
-        tangent = self.rule(value, binding, name(fresh))
-        return [assign(fresh, value),
-                assign(self.dot(fresh), tangent if tangent is not None else
-                       self.zero_of(name(fresh))),
-                assign(var, name(fresh)), assign(self.dot(var), name(self.dot(fresh)))]
+        if var in self.none:
+            self.none.add(fresh)
+        return [assign(fresh, value)] + self.tangent_of(fresh, value, binding, fresh) + [
+            assign(var, name(fresh)), assign(self.dot(var), name(self.dot(fresh)))]
+
+    def tangent_of(self, var, value, binding, result):
+        """`var_dot = <rule>`; where one operand's tangent may be None, both cases, the
+        None one without that operand's terms (None itself if nothing is left)."""
+        maybe = [a.id for a in binding.args.values() if isinstance(a, ast.Name)
+                 and a.id in self.none and binding.rule.tangent is not None]
+        if len(set(maybe)) != 1:
+            tangent = self.rule(value, binding, name(result))
+            return [assign(self.dot(var), tangent) if tangent is not None else self.zero(var)]
+        (arg,) = set(maybe)
+        self.none.discard(arg)
+        try:
+            full = self.rule(value, binding, name(result))
+            active = self.active
+            self.active = active - {arg}
+            try:
+                without = self.rule(value, binding, name(result))
+            finally:
+                self.active = active
+        finally:
+            self.none.add(arg)
+        if without is None and var not in self.none:  # (the fixpoint says it cannot be None)
+            without = self.zero_of(name(result))
+        none_case = assign(self.dot(var), without if without is not None else const(None))
+        return [ast.If(test=_is_none(self.dot(arg)), body=[none_case],
+                       orelse=[assign(self.dot(var), full)])]
 
     def call(self, value):
         """`f_jvp(a_dot, b_dot, a, b)` for a call of user function f; None for a primitive."""
@@ -215,6 +287,10 @@ class Tangent:
         if changed and not _full_shape(pruned, rule, zeros):
             expr = self.namer.call("match_tangent", [expr, copy(result)])
         return expr
+
+
+def _is_none(var):
+    return ast.Compare(left=name(var), ops=[ast.Is()], comparators=[const(None)])
 
 
 def _full_shape(pruned, rule, zeros):
