@@ -285,3 +285,25 @@ def test_mutating_a_part_of_a_parameter_in_a_helper_is_refused():
     with pytest.raises(knetc.KnetcSyntaxError, match="also held by the parameter `pair`") as info:
         knetc.grad(calls_a_mutating_helper, (0, 1))(pair, w)
     assert info.value.filename == __file__
+
+
+def step_in_place(s, w):
+    s[0] = np.tanh(w @ s[0])
+    return 0.0
+
+
+def state_changed_by_a_helper(w, s):
+    for _ in range(3):
+        step_in_place(s, w)
+    return np.sum(s[0])
+
+
+def test_jvp_through_state_a_helper_changes_in_place():
+    # s's tangent is None (held still), but the helper makes s depend on w: its tangent must
+    # be made before the helper changes it, or the recurrence is lost
+    rng = np.random.default_rng(9)
+    w, s, v = rng.standard_normal((3, 3)), [rng.standard_normal(3)], rng.standard_normal((3, 3))
+    _, tangent = knetc.jvp(state_changed_by_a_helper, (w, copy.deepcopy(s)), (v, None))
+    dw = knetc.grad(state_changed_by_a_helper)(w, copy.deepcopy(s))
+    assert tangent == pytest.approx(np.sum(dw * v), rel=1e-12)
+    knetc.check_grads(state_changed_by_a_helper, w, s)

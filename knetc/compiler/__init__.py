@@ -144,7 +144,10 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
     tangent = Tangent(namer, resolver, active, program)
     for p in wrt:  # the parameters' tangents get the plain names
         tangent.dot(p)
-    still = tangent.start_none(node.body, [p for p in params if p in active and p not in wrt])
+    still, none = tangent.start_none(node.body, [p for p in params
+                                                 if p in active and p not in wrt])
+    still += [tangent.zero(p) for p in params  # changed in place: zeros to change
+              if p in active and p not in wrt and p not in none]
     body = tangent.block(node.body)
     out = (tangent.of(name(result)) if result in active else
            namer.call("zero_tangent", [name(result)]))

@@ -36,6 +36,14 @@ class Tangent:
         `x = relu(w @ x)`) the tangent None instead of an array of zeros, so that the terms
         they would feed are skipped at run time (`if x_dot is None:`); returns the
         statements. Which other tangents may then be None is found by a fixpoint."""
+        mutated = set()  # changed in place here or by a callee: their tangents must exist
+        for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+            root = _mutated_root(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else None
+            if root is not None:
+                mutated.add(root)
+            if isinstance(stmt, ast.Call):
+                mutated.update(self.resolver.mutations(stmt))
+        names = [n for n in names if n not in mutated]
         self.none = set(names)
         changed = True
         while changed:
@@ -44,13 +52,13 @@ class Tangent:
                 if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)):
                     continue
                 var, value = stmt.targets[0].id, stmt.value
-                if var in self.none or var not in self.active:
+                if var in self.none or var not in self.active or var in mutated:
                     continue
                 if isinstance(value, ast.Name) and value.id in self.none or \
                         self.rule_is_zero_without_none(value):
                     self.none.add(var)
                     changed = True
-        return [assign(self.dot(n), const(None)) for n in names]
+        return [assign(self.dot(n), const(None)) for n in names], names
 
     def rule_is_zero_without_none(self, value):
         if isinstance(value, ast.Call) and not names_loaded(value) & self.active:
@@ -163,7 +171,7 @@ class Tangent:
                                    ctx=ast.Store())
                 return [assign(target, new)]
         if isinstance(value, ast.Name):
-            if value.id in self.none:
+            if value.id in self.none and var in self.none:  # None stays None
                 return [s, assign(self.dot(var), name(self.dot(value.id)))]
             tangent = self.of(value)
             return [s, assign(self.dot(var), tangent) if tangent is not None else self.zero(var)]
