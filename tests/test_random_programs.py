@@ -1516,9 +1516,14 @@ def check_higher(loss, args, vg, grads, smooth):
             float(np.max(np.abs(leaf))) if leaf.size else 0.0
             for gs in grads for leaf in leaves(gs))), (
             f"jvp's tangent {tangent!r} differs from <gradient, v> = {dot!r}")
+        event("jvp: checked")
     if "hvp" in _MODES and smooth:
         argnums = tuple(range(len(args)))
-        product = knetc.hvp(loss, argnums)(*fresh(args), fresh(v))
+        try:
+            product = knetc.hvp(loss, argnums)(*fresh(args), fresh(v))
+        except knetc.KnetcError:
+            event("hvp: refused (the rest of the program passed)")
+            raise
         eps = 1e-5
         plus = vg(*[moved(a, t, eps) for a, t in zip(fresh(args), v)])[1]
         minus = vg(*[moved(a, t, -eps) for a, t in zip(fresh(args), v)])[1]
@@ -1529,6 +1534,7 @@ def check_higher(loss, args, vg, grads, smooth):
         assert np.linalg.norm(got - want) <= 1e-4 * np.linalg.norm(want) + 1e-6, (
             f"hvp differs from differences of the gradient by "
             f"{np.linalg.norm(got - want):.3g} (norm {np.linalg.norm(want):.3g})")
+        event("hvp: checked")
 
 
 def tolerated_refusal(exc):
