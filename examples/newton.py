@@ -64,16 +64,11 @@ def init(hidden, rng):
             rng.standard_normal((1, hidden)) * 0.3, np.zeros((1, 1))]
 
 
-# Everything below is the command line: loading the data and running both optimizers.
+# Everything below is the command line: loading the data (as housing.py does) and running
+# both optimizers.
 
-DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "housing.data")
-
-
-def load_housing(path):
-    rawdata = np.loadtxt(path)
-    x = rawdata[:, 0:13].T
-    x = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, ddof=1, keepdims=True)
-    return x, rawdata[:, 13:14].T
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from housing import DEFAULT_DATA, load_housing  # noqa: E402  (the example beside this one)
 
 
 def main(argv=None):
