@@ -250,7 +250,8 @@ def shared(gen, sc, ctx):
 
 # --------------------------------------------------------------- unread values
 UNREAD = ["np.sqrt({e} * 0.0)", "np.log({e} - {e})", "np.sqrt(np.abs({e}) * 0.0)",
-          "1.0 / ({e} - {e})", "np.arcsin(1.0 + 0.0 * {e})"]
+          "1.0 / np.float64({e} - {e})", "np.arcsin(1.0 + 0.0 * {e})"]
+# (np.float64: a Python float divided by 0.0 raises ZeroDivisionError where NumPy gives inf)
 
 
 def unread(gen, sc, ctx):
