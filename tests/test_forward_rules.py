@@ -128,9 +128,8 @@ def check_hvp(f, args, argnums, seed=0, eps=1e-5, rtol=1e-4):
 
 
 # Rows refused at second order, with the message (a nested list changed in place: see
-# tests/test_corpus_higher.py), and rows that fail there with a plain error today.
+# tests/test_corpus_higher.py).
 SECOND_ORDER_REFUSED = {"setitem_nested": "mutating `.*` here: its object is also held"}
-SECOND_ORDER_BROKEN = {"dict_items_loop": TypeError}
 
 
 @pytest.mark.parametrize("r", list(_params(TABLE)))
@@ -138,10 +137,6 @@ def test_second_derivative(r):
     name = r.f.__name__
     if name in SECOND_ORDER_REFUSED:
         with pytest.raises(knetc.KnetcError, match=SECOND_ORDER_REFUSED[name]):
-            check_hvp(r.f, _build(r), r.argnums)
-        return
-    if name in SECOND_ORDER_BROKEN:  # pinned: a fix makes this fail, to be noticed
-        with pytest.raises(SECOND_ORDER_BROKEN[name]):
             check_hvp(r.f, _build(r), r.argnums)
         return
     check_hvp(r.f, _build(r), r.argnums)

@@ -45,13 +45,16 @@ def add_grads(a, b):
     return a + b
 
 
+_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+
+
 def zero_grad(x):
     """A zero adjoint for x: an array of zeros, 0.0, or an empty gradient container."""
     if isinstance(x, np.ndarray):
         return np.zeros_like(x)
     if isinstance(x, KnetArray):
         return device_zeros(x)
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple, _VIEWS)):  # (a dict's .items() as a sequence of pairs)
         return GradList([None] * len(x))
     if isinstance(x, dict):
         return GradDict()
