@@ -14,9 +14,11 @@ from .compiler import compile_pair
 from .compiler.mutation import mutated_params
 from .compiler.resolve import user_function
 from .rules import NONDIFF, RULES
+from .rules.dynamic import jvp as rule_jvp
 from .rules.dynamic import vjp
 from .pytree import attributes, is_object
 from .runtime.grads import GradDict, zero_grad
+from .runtime.tangents import zero_tangent
 
 _pairs = {}
 
@@ -67,9 +69,6 @@ def forward(stack, obj, name, args, keywords=None):
     return result
 
 
-_tangents = {}
-
-
 def tangent(tangents, obj, name, args, keywords=None):
     """`(value, tangent)` of `obj.name(*args)` found at run time: a gradient made by
     knetc.grad (its derivative in the direction, from knetc.higher), or a user method
@@ -79,44 +78,46 @@ def tangent(tangents, obj, name, args, keywords=None):
     if name == "__call__" and derivative is not None:
         return derivative.jvp(tangents[1:], args, keywords)
     if name == "__call__" and not inspect.isfunction(getattr(type(obj), name, None)):
+        if _has_rule(obj) and obj not in RULES:  # argmax, shape, ...: constants
+            value = obj(*args, **keywords)
+            return value, zero_tangent(value)
         if _has_rule(obj):  # `act = np.tanh; act(x)`: the function's forward rule
-            from .runtime.index import call_tangent
-            value = obj(*args)
-            return value, call_tangent(obj, value, args, tuple(tangents[1:]))
+            return rule_jvp(obj, len(args), _constants(keywords))(*tangents[1:], *args)
         if inspect.isfunction(obj):  # a function of the user's held in a variable
-            from .compiler import compile_jvp
-            compiled = _tangents.get(obj)
-            if compiled is None or compiled.stale():
-                count = len(inspect.signature(obj).parameters)
-                compiled = _tangents[obj] = compile_jvp(obj, tuple(range(count)))
-            return compiled.function(*tangents[1:], *args, **keywords)
+            return _tangent_function(obj).function(*tangents[1:], *args, **keywords)
     method = getattr(type(obj), name, None)
-    if not inspect.isfunction(method) and _has_rule("." + name):
-        from .runtime.index import call_tangent  # an array's `.sum()`: the method's rule
+    if not inspect.isfunction(method) and "." + name in NONDIFF:  # `x.argmax()`
         value = getattr(obj, name)(*args, **keywords)
-        return value, call_tangent("." + name, value, (obj, *args), tuple(tangents), keywords)
+        return value, zero_tangent(value)
+    if not inspect.isfunction(method) and _has_rule("." + name):  # an array's `.sum()`
+        return rule_jvp("." + name, 1 + len(args), _constants(keywords))(*tangents, obj, *args)
     if not inspect.isfunction(method):
         what = f"{type(obj).__name__}.{name}" if name != "__call__" else \
             getattr(obj, "__name__", type(obj).__name__)
         raise TypeError(f"knetc's forward mode cannot call {what}, found at run time: it "
                         "differentiates methods of your own classes and gradients made by "
                         "knetc; call a function by its own name")
-    from .compiler import compile_jvp
-    compiled = _tangents.get(method)
-    if compiled is None or compiled.stale():
-        count = len(inspect.signature(method).parameters)
-        compiled = _tangents[method] = compile_jvp(method, tuple(range(count)))
+    compiled = _tangent_function(method)
     count = len(compiled.wrt)
     operands = (obj, *args)
     if len(operands) != count:  # defaults: their tangents are zero
-        from .runtime.tangents import zero_tangent
         defaults = list(inspect.signature(method).parameters.values())[len(operands):]
         extra = tuple(zero_tangent(keywords.get(p.name, p.default)) for p in defaults)
         return compiled.function(*tangents, *extra, *operands, **keywords)
     return compiled.function(*tangents, *operands, **keywords)
 
 
-_rule_functions = {}
+def _tangent_function(fn):
+    """fn's generated tangent function, in every positional parameter."""
+    from .forward import compiled_jvp
+    return compiled_jvp(fn, tuple(range(len(inspect.signature(fn).parameters))))
+
+
+def _constants(keywords):
+    return tuple(sorted(keywords.items()))
+
+
+_rule_pairs = {}
 
 
 def _rule_forward(stack, obj, name, args, keywords=None):
@@ -125,12 +126,11 @@ def _rule_forward(stack, obj, name, args, keywords=None):
     `(y, y_dot)` from the rule's templates, compiled like any other, then its pair run."""
     method = name != "__call__"
     tangents, rest = args[0][0 if method else 1:], args[1:]  # (no tangent for a function)
-    keywords = tuple(sorted((keywords or {}).items()))  # constants: `x.sum(axis=0)`
-    key = ("." + name if method else obj, len(rest) + method, repr(keywords))
-    compiled = _rule_functions.get(key)
+    fn = rule_jvp("." + name if method else obj, len(rest) + method,
+                  _constants(keywords or {}))  # keywords: constants, `x.sum(axis=0)`
+    compiled = _rule_pairs.get(fn)
     if compiled is None:
-        fn = _rule_function(key[0], key[1], None if method else obj, dict(keywords))
-        compiled = _rule_functions[key] = compile_pair(fn)
+        compiled = _rule_pairs[fn] = compile_pair(fn)
     fwd, bwd = compiled.function
     operands = (obj, *rest) if method else rest
     result = fwd(stack, *tangents, *operands)
@@ -146,35 +146,6 @@ def _rule_forward(stack, obj, name, args, keywords=None):
     return result
 
 
-def _rule_function(key, count, fn, keywords):
-    """`def f(x_dot, ..., x, ...): y = x.sum(...); return y, <the rule's y_dot>` as source
-    (registered with linecache, so that knetc can read and differentiate it)."""
-    import linecache
-    import textwrap
-
-    from . import runtime
-    from .compiler.syntax import expr_text
-    rule = RULES[key]
-    params = list(rule.signature.parameters.values())
-    given, rest = params[:count], params[count:]
-    names = [p.name for p in given]
-    passed = names[1:] + [f"{k}={k}" for k in keywords]
-    call = (f"{names[0]}.{key[1:]}({', '.join(passed)})" if isinstance(key, str)
-            else f"__fn__({', '.join(names)})")
-    text = (f"def {rule.name}_rule_jvp({', '.join([n + '_dot' for n in names] + names)}):\n"
-            + "".join(f"    {p.name} = {keywords.get(p.name, p.default)!r}\n" for p in rest
-                      if (p.default is not p.empty or p.name in keywords)
-                      and p.kind is not p.VAR_POSITIONAL)
-            + f"    {rule.result} = {call}\n"
-            + f"    return {rule.result}, {expr_text(rule.tangent)}\n")
-    filename = f"<knetc rule {rule.name} #{len(_rule_functions)}>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    namespace = dict(vars(runtime), __fn__=fn, __name__="knetc.runtime")
-    namespace.update(rule.namespace or {})
-    exec(compile(textwrap.dedent(text), filename, "exec"), namespace)  # noqa: S102
-    return namespace[f"{rule.name}_rule_jvp"]
-
-
 def _has_rule(fn):
     try:
         return fn in RULES or fn in NONDIFF
@@ -186,7 +157,6 @@ def _tangent_forward(stack, obj, name, args, keywords):
     """Reverse mode over `method_jvp(tangents, obj, name, *args)`: the forward/backward pair
     of the method's generated tangent function, whose parameters are (*tangents, obj, *args);
     the adjoints come back in the call's operand order (obj, tangents, *args)."""
-    from .runtime.mutation import method_jvp
     method = getattr(type(obj), name, None)
     if not inspect.isfunction(method) and (
             _has_rule("." + name) or name == "__call__" and _has_rule(obj) and not keywords):
@@ -196,8 +166,7 @@ def _tangent_forward(stack, obj, name, args, keywords):
                         f"{type(obj).__name__}.{name} again: only methods of your own "
                         "classes are differentiated to second order when found at run time")
     tangents, rest = args[0], args[1:]
-    method_jvp(tangents, obj, name, *rest, **keywords)  # compiles the tangent function
-    jvp_fn = _tangents[method].function
+    jvp_fn = _tangent_function(method).function
     compiled = _pairs.get(jvp_fn)
     if compiled is None or compiled.stale():
         compiled = _pairs[jvp_fn] = compile_pair(jvp_fn)
@@ -216,7 +185,6 @@ def _tangent_forward(stack, obj, name, args, keywords):
 def _call_function(stack, fn, args):
     """`f(x)` where the differentiated value f is a function with a rule (`np.tanh` held in
     the parameters): the rule's adjoints for the arguments, none for f itself."""
-    from .rules.dynamic import vjp
     rules = [vjp(fn, i) for i in range(len(args))]  # refuses a function without a rule
     result = fn(*args)
     stack.append(lambda stack, g: (None,) + tuple(r(g, result, *args) for r in rules))

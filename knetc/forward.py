@@ -11,14 +11,17 @@ from .compiler import compile_jvp
 from .gradleaves import has_float
 from .pytree import children, path_str
 
-_cache = weakref.WeakKeyDictionary()  # user function -> {argnums: Compiled}
+_cache = weakref.WeakKeyDictionary()  # function -> {(argnums, only_tangent): Compiled}
 
 
-def compiled_jvp(f, argnums):
+def compiled_jvp(f, argnums, only_tangent=False):
+    """f's generated tangent function for `argnums`, compiled once (again if stale);
+    `only_tangent`: the variant returning only the tangent, which an hvp differentiates."""
     per_fn = _cache.setdefault(f, {})
-    compiled = per_fn.get(argnums)
+    compiled = per_fn.get((argnums, only_tangent))
     if compiled is None or compiled.stale():
-        compiled = per_fn[argnums] = compile_jvp(f, argnums)
+        compiled = per_fn[argnums, only_tangent] = compile_jvp(f, argnums,
+                                                                only_tangent=only_tangent)
     return compiled
 
 

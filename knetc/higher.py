@@ -25,7 +25,6 @@ from .errors import KnetcError, NonScalarError
 from .gradleaves import has_float
 from .runtime.tangents import zero_tangent
 
-_tangents = weakref.WeakKeyDictionary()  # S -> {argnums: Compiled tangent function}
 _gradients = weakref.WeakKeyDictionary()  # S -> {argnums: knetc.value_and_grad(S, argnums)}
 
 
@@ -86,12 +85,8 @@ class Derivative:
 
 def tangent_function(S, argnums):
     """S's generated tangent function `S_tangent(*tangents, *args) -> tangent out`."""
-    from .compiler import compile_jvp
-    per = _tangents.setdefault(S, {})
-    compiled = per.get(argnums)
-    if compiled is None or compiled.stale():
-        compiled = per[argnums] = compile_jvp(S, argnums, only_tangent=True)
-    return compiled.function
+    from .forward import compiled_jvp
+    return compiled_jvp(S, argnums, only_tangent=True).function
 
 
 def value_and_grad_of(S, argnums):

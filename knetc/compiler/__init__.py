@@ -71,7 +71,7 @@ def normalize(program, fn, wrt, entry):
                        resolver.locals)                            # one operation a line
     resolver.locals = set(params) | names_stored(node.body)
     show("normalized (one operation per line)", fn, node)
-    if entry and getattr(program, "has_aux", False):  # `return loss, aux`: seed the loss
+    if entry and program.has_aux:  # `return loss, aux`: seed the loss
         program.whole, result = result, namer.fresh("loss")
         node.body.append(assign(result, namer.call("aux_loss", [name(program.whole)])))
     active = active_names(node.body, wrt, resolver.propagates,     # what carries gradient
@@ -102,10 +102,10 @@ def transform(program, fn, wrt, entry, mutated=(), unread=False):
 
     dead_code = Liveness(namer.aliases, _range_names(node.body, resolver, namer.aliases))
     if entry:
-        value = getattr(program, "whole", result)  # has_aux: (loss, aux) as returned
+        value = program.whole or result  # has_aux: (loss, aux) as returned
         if reverse.assign_counts.get(value, 0) > 1:  # the backward sweep restores it
             value = namer.fresh("value")
-            forward.append(assign(value, name(getattr(program, "whole", result))))
+            forward.append(assign(value, name(program.whole or result)))
         returns = entry_returns(namer, value, grads, wrt, program.many)
         dead_code.prune(backward, names_loaded(returns))                # unread adjoints
         fuse_xent(backward, namer.aliases, namer, names_loaded(returns))  # cross entropy
@@ -144,10 +144,7 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
     tangent = Tangent(namer, resolver, active, program)
     for p in wrt:  # the parameters' tangents get the plain names
         tangent.dot(p)
-    still, none = tangent.start_none(node.body, [p for p in params
-                                                 if p in active and p not in wrt])
-    still += [tangent.zero(p) for p in params  # changed in place: zeros to change
-              if p in active and p not in wrt and p not in none]
+    still = tangent.start_none(node.body, [p for p in params if p in active and p not in wrt])
     body = tangent.block(node.body)
     out = (tangent.of(name(result)) if result in active else
            namer.call("zero_tangent", [name(result)]))
@@ -157,9 +154,7 @@ def transform_tangent(program, fn, wrt, entry, mutated=(), unread=False):
         a.ctx = ast.Param()
     returned = out if entry and program.only_tangent else ast.Tuple(elts=[name(result), out],
                                                                      ctx=ast.Load())
-    body = still + program.comments.annotate(
-        body, source, "") + [
-        ast.Return(value=returned)]
+    body = still + program.comments.annotate(body, source, "") + [ast.Return(value=returned)]
     fn_name = program.entry_name(node.name) if entry else program.pairs[program.current][0]
     return [(fn_name, function_def(fn_name, args, body))]
 

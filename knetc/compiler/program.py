@@ -38,6 +38,8 @@ class Compiled:
 class Program:
     suffixes = ("_forward", "_backward")  # the names of a called function's generated pair
     prefix, suffix = "d", ""              # the entry function's name: `dloss`
+    has_aux = False                       # the entry differentiates loss of (loss, aux)
+    whole = None                          # ... and returns that pair, this variable
 
     def __init__(self, fn, argnums, transform):
         self.fn = fn

@@ -14,6 +14,7 @@ broadcast it. A call to another user function calls that function's own tangent 
 """
 import inspect
 
+from ..errors import KnetcError
 from ..rules import NONDIFF_PARAMS, RULES
 from .activity import differentiable_loads
 from .emit import HELPERS
@@ -35,8 +36,9 @@ class Tangent:
     def start_none(self, body, names):
         """Give the parameters `names` (active, but not differentiated: `x` in
         `x = relu(w @ x)`) the tangent None instead of an array of zeros, so that the terms
-        they would feed are skipped at run time (`if x_dot is None:`); returns the
-        statements. Which other tangents may then be None is found by a fixpoint."""
+        they would feed are skipped at run time (`if x_dot is None:`), or zeros where they
+        are changed in place; returns those first statements. Which other tangents may then
+        be None is found by a fixpoint."""
         mutated = set()  # changed in place here or by a callee: their tangents must exist
         for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
             root = _mutated_root(stmt) if isinstance(stmt, (ast.Assign, ast.Expr)) else None
@@ -44,8 +46,7 @@ class Tangent:
                 mutated.add(root)
             if isinstance(stmt, ast.Call):
                 mutated.update(self.resolver.mutations(stmt))
-        names = [n for n in names if n not in mutated]
-        self.none = set(names)
+        self.none = {n for n in names if n not in mutated}
         changed = True
         while changed:
             changed = False
@@ -59,14 +60,15 @@ class Tangent:
                         self.rule_is_zero_without_none(value):
                     self.none.add(var)
                     changed = True
-        return [assign(self.dot(n), const(None)) for n in names], names
+        return [assign(self.dot(n), const(None)) if n in self.none else self.zero(n)
+                for n in names]
 
     def rule_is_zero_without_none(self, value):
         if isinstance(value, ast.Call) and not names_loaded(value) & self.active:
             return False
         try:
             binding = self.resolver.resolve(value) if not isinstance(value, ast.Name) else None
-        except Exception:
+        except KnetcError:  # refused: reported where the statement is generated
             return False
         if binding is None or not hasattr(binding, "rule") or binding.rule.tangent is None:
             return False

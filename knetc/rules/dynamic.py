@@ -1,14 +1,19 @@
-"""Adjoint rules as Python functions, for calls whose function is known only at run time.
+"""Rules as Python functions, for calls whose function is known only at run time.
 
 `act = np.tanh if deep else knetc.relu; h = act(x)` cannot paste a template at compile
 time; the generated code calls `call_adjoint(act, 0, dh, h, (x,))`, which compiles the
-rule's template for that argument into a function once and caches it.
+rule's template for that argument into a function once and caches it. Forward mode calls
+`jvp(act, 1)`: a function `(x_dot, x) -> (y, y_dot)` written as source from the rule's
+forward template, so that reverse mode can read and differentiate it too.
 """
+import linecache
+
 from .. import runtime
 from ..compiler.syntax import expr_text
 from . import NONDIFF, RULES
 
 _compiled = {}
+_tangents = {}
 
 
 def vjp(fn, i):
@@ -49,3 +54,45 @@ def _make(fn, i):
         compiled.__kwdefaults__ = {p.name: p.default for p in keyword_only}
     return compiled
 
+
+def jvp(key, count, keywords=()):
+    """`f(*tangents, *operands) -> (y, y_dot)` for the rule of `key` (a function object or a
+    method name like ".sum") applied to `count` positional operands and the constant
+    keywords (name, value) pairs; made once, with source knetc can read."""
+    cache = (key, count, keywords)
+    if cache not in _tangents:
+        _tangents[cache] = _make_jvp(key, count, dict(keywords))
+    return _tangents[cache]
+
+
+def _make_jvp(key, count, keywords):
+    rule = RULES.get(key)
+    label = key if isinstance(key, str) else getattr(key, "__name__", repr(key))
+    if rule is None:
+        raise TypeError(f"knetc cannot differentiate a call of {label} through a variable, "
+                        "which has no adjoint rule; call a user function by its own name, or "
+                        "give it a rule with @knetc.adjoint")
+    if rule.tangent is None:
+        raise TypeError(f"knetc cannot differentiate a call of {label} found at run time in "
+                        f"forward mode: the {rule.name} rule has no forward rule yet")
+    params = list(rule.signature.parameters.values())
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params[:count]):
+        raise TypeError(f"knetc cannot differentiate a call of {label} with {count} "
+                        "operands found at run time in forward mode; call it by its name")
+    names = [p.name for p in params[:count]]
+    passed = [f"{k}={k}" for k in keywords]
+    call = (f"{names[0]}.{key[1:]}({', '.join(names[1:] + passed)})" if isinstance(key, str)
+            else f"__fn__({', '.join(names + passed)})")
+    text = (f"def {rule.name}_rule_jvp({', '.join([n + '_dot' for n in names] + names)}):\n"
+            + "".join(f"    {p.name} = {keywords.get(p.name, p.default)!r}\n"
+                      for p in params[count:]
+                      if (p.default is not p.empty or p.name in keywords)
+                      and p.kind is not p.VAR_POSITIONAL)
+            + f"    {rule.result} = {call}\n"
+            + f"    return {rule.result}, {expr_text(rule.tangent)}\n")
+    filename = f"<knetc rule {rule.name} #{len(_tangents)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = dict(vars(runtime), __fn__=key, __name__="knetc.runtime")
+    namespace.update(rule.namespace or {})
+    exec(compile(text, filename, "exec"), namespace)  # noqa: S102 (our own rule templates)
+    return namespace[f"{rule.name}_rule_jvp"]

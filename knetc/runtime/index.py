@@ -116,44 +116,12 @@ def items_tangent(t, mapping):
     return [(None, t[k]) for k in mapping]
 
 
-_call_tangents = {}
-
-
 def call_tangent(fn, y, items, tangents, keywords=None):
     """Tangent of `y = fn(*items)` when fn is known only at run time (a variable holding a
-    function): fn's forward rule, compiled once into a function, with every operand's
+    function): fn's forward rule as a function (rules/dynamic.py), with every operand's
     tangent (zeros where one carries none) and the rule's defaults for the rest."""
-    if fn not in _call_tangents:
-        _call_tangents[fn] = _compile_tangent(fn)
-    return _call_tangents[fn](y, items, tangents, keywords or {})
-
-
-def _compile_tangent(fn):
-    from .. import runtime
-    from ..compiler.syntax import expr_text
-    from ..rules import NONDIFF, RULES  # the rule table imports this module
+    from ..rules import NONDIFF
+    from ..rules.dynamic import jvp  # the rule table imports this module
     if fn in NONDIFF:
-        return lambda y, items, tangents, keywords: zero_tangent(y)
-    rule = RULES.get(fn)
-    label = getattr(fn, "__name__", repr(fn))
-    if rule is None:
-        raise TypeError(f"knetc cannot differentiate a call of {label} through a variable, "
-                        "which has no adjoint rule; call a user function by its own name, or "
-                        "give it a rule with @knetc.adjoint")
-    if rule.tangent is None:
-        raise TypeError(f"knetc cannot differentiate a call of {label} through a variable in "
-                        f"forward mode: the {rule.name} rule has no forward rule yet")
-    params = rule.signature.parameters
-    names = [rule.result] + list(params) + [p + "_dot" for p in params]
-    namespace = dict(vars(runtime))
-    namespace.update(rule.namespace or {})
-    compiled = eval(f"lambda {', '.join(names)}: {expr_text(rule.tangent)}",  # noqa: S307
-                    namespace)  # (our own rule templates)
-
-    def tangent(y, items, tangents, keywords):  # keywords: constants (axis=, keepdims=)
-        values = rule.signature.bind(*items, **keywords)
-        dots = rule.signature.bind(*tangents).arguments
-        values.apply_defaults()
-        return compiled(y, *values.arguments.values(),
-                        *(dots.get(p, 0.0) for p in params))
-    return tangent
+        return zero_tangent(y)
+    return jvp(fn, len(items), tuple(sorted((keywords or {}).items())))(*tangents, *items)[1]
