@@ -76,18 +76,25 @@ def _make_jvp(key, count, keywords):
         raise TypeError(f"knetc cannot differentiate a call of {label} found at run time in "
                         f"forward mode: the {rule.name} rule has no forward rule yet")
     params = list(rule.signature.parameters.values())
-    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params[:count]):
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    star = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+    if count > len(positional) and star is None:
         raise TypeError(f"knetc cannot differentiate a call of {label} with {count} "
                         "operands found at run time in forward mode; call it by its name")
-    names = [p.name for p in params[:count]]
+    names = [p.name for p in positional[:count]]
+    extra = [f"{star}_{k}" for k in range(count - len(names))]  # *shape, *items: a tuple
     passed = [f"{k}={k}" for k in keywords]
-    call = (f"{names[0]}.{key[1:]}({', '.join(names[1:] + passed)})" if isinstance(key, str)
-            else f"__fn__({', '.join(names + passed)})")
-    text = (f"def {rule.name}_rule_jvp({', '.join([n + '_dot' for n in names] + names)}):\n"
+    operands = names + ([f"*{star}"] if extra else [])
+    call = (f"{names[0]}.{key[1:]}({', '.join(operands[1:] + passed)})"
+            if isinstance(key, str) else f"__fn__({', '.join(operands + passed)})")
+    given = names + extra
+    text = (f"def {rule.name}_rule_jvp({', '.join([n + '_dot' for n in given] + given)}):\n"
+            + (f"    {star} = ({', '.join(extra)},)\n"
+               f"    {star}_dot = ({', '.join(e + '_dot' for e in extra)},)\n" if extra else
+               f"    {star} = ()\n    {star}_dot = ()\n" if star else "")
             + "".join(f"    {p.name} = {keywords.get(p.name, p.default)!r}\n"
-                      for p in params[count:]
-                      if (p.default is not p.empty or p.name in keywords)
-                      and p.kind is not p.VAR_POSITIONAL)
+                      for p in params if p.name not in names and p.name != star
+                      and (p.default is not p.empty or p.name in keywords))
             + f"    {rule.result} = {call}\n"
             + f"    return {rule.result}, {expr_text(rule.tangent)}\n")
     filename = f"<knetc rule {rule.name} #{len(_tangents)}>"
